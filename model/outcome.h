@@ -1,0 +1,89 @@
+// What an engine says about a case, and how two answers are compared.
+//
+//   mmu::Verdict v = mmu::reference::evaluate(c);
+//   if (!mmu::accepts(v, other_engine_outcome)) { /* divergence */ }
+#pragma once
+#include <array>
+#include <cstddef>
+#include <string_view>
+
+#include "model/bits.h"
+
+namespace mmu {
+
+enum class OutcomeKind : unsigned char { ok, page_fault, general_protection, ept_violation, ept_misconfig };
+std::string_view outcome_kind_name(OutcomeKind k);
+
+enum class GpReason : unsigned char { none, non_canonical, pdpte_reserved };
+std::string_view gp_reason_name(GpReason r);
+
+enum class Space : unsigned char { guest, ept };
+
+struct Write {
+  Space space = Space::guest;
+  u64 addr = 0;
+  u64 value = 0;
+  friend bool operator==(const Write&, const Write&) = default;
+};
+
+// Fixed capacity, no heap: a walk records at most a few dozen updates, and the
+// storage stays uninitialised until used so building an outcome costs nothing.
+class WriteList {
+ public:
+  static constexpr std::size_t kCapacity = 48;
+  void push(const Write& w) {
+    if (size_ < kCapacity) items_[size_++] = w;
+  }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const Write& operator[](std::size_t i) const { return items_[i]; }
+  const Write* begin() const { return items_.data(); }
+  const Write* end() const { return items_.data() + size_; }
+  void clear() { size_ = 0; }
+  friend bool operator==(const WriteList& a, const WriteList& b) {
+    if (a.size_ != b.size_) return false;
+    for (std::size_t i = 0; i < a.size_; ++i)
+      if (!(a.items_[i] == b.items_[i])) return false;
+    return true;
+  }
+
+ private:
+  std::array<Write, kCapacity> items_;
+  std::size_t size_ = 0;
+};
+
+// Page-fault error code bits (SDM 4.7).
+namespace pferr {
+inline constexpr u64 P = bit(0), W = bit(1), U = bit(2), RSVD = bit(3), ID = bit(4), PK = bit(5),
+                     SS = bit(6), HLAT = bit(7), SGX = bit(15);
+}
+
+struct Outcome {
+  OutcomeKind kind = OutcomeKind::ok;
+  // ok
+  u64 pa = 0;
+  u64 page_size = 0;
+  WriteList writes;
+  // page_fault
+  u64 error_code = 0;
+  u64 cr2 = 0;
+  // general_protection
+  GpReason gp_reason = GpReason::none;
+
+  friend bool operator==(const Outcome& a, const Outcome& b);
+};
+
+// The reference's answer: where the SDM leaves A-bit updates on a faulting walk
+// open, `optional_writes` lists the updates an implementation may or may not
+// make. Every other field is exact.
+struct Verdict {
+  Outcome outcome;
+  WriteList optional_writes;
+};
+
+// True when `other` is one of the outcomes `v` allows: same kind and fields,
+// and its writes are v's required writes, in order, interleaved with any
+// subset of the optional ones.
+bool accepts(const Verdict& v, const Outcome& other);
+
+}  // namespace mmu

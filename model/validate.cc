@@ -1,0 +1,111 @@
+#include "model/validate.h"
+
+#include <cstdio>
+
+namespace mmu {
+namespace {
+
+std::string hex(u64 v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+struct Cr4Gate {
+  u64 bit;
+  const char* name;
+  Feature feature;
+};
+constexpr Cr4Gate kCr4Gates[] = {
+    {cr4::PSE, "PSE", Feature::pse},    {cr4::LA57, "LA57", Feature::la57},
+    {cr4::SMEP, "SMEP", Feature::smep}, {cr4::SMAP, "SMAP", Feature::smap},
+    {cr4::PKE, "PKE", Feature::pku},    {cr4::PKS, "PKS", Feature::pks},
+};
+
+std::optional<InvalidCase> bad(std::string field, std::string message) {
+  return InvalidCase{std::move(field), std::move(message)};
+}
+
+std::optional<InvalidCase> validate_cpu(const CpuState& c) {
+  if (c.maxphyaddr < 32 || c.maxphyaddr > 52)
+    return bad("cpu.maxphyaddr", "MAXPHYADDR must be 32..52, got " + std::to_string(c.maxphyaddr));
+  if (c.cpl > 3) return bad("cpu.cpl", "CPL must be 0..3, got " + std::to_string(c.cpl));
+
+  if (c.cr0 & bits(63, 32)) return bad("cpu.cr0", "bits 63:32 of CR0 are reserved: " + hex(c.cr0));
+  if ((c.cr0 & cr0::PG) && !(c.cr0 & cr0::PE)) return bad("cpu.cr0", "CR0.PG = 1 requires CR0.PE = 1");
+  if ((c.cr0 & cr0::NW) && !(c.cr0 & cr0::CD)) return bad("cpu.cr0", "CR0.NW = 1 requires CR0.CD = 1");
+
+  if (c.cr4 & ~cr4::KNOWN) return bad("cpu.cr4", "reserved CR4 bits set: " + hex(c.cr4 & ~cr4::KNOWN));
+  for (const Cr4Gate& g : kCr4Gates)
+    if ((c.cr4 & g.bit) && !c.features.has(g.feature))
+      return bad("cpu.cr4", std::string("CR4.") + g.name + " = 1 but CPUID does not report '" +
+                                std::string(feature_name(g.feature)) + "'");
+  if ((c.cr4 & cr4::CET) && !c.features.has(Feature::shstk) && !c.features.has(Feature::ibt))
+    return bad("cpu.cr4", "CR4.CET = 1 but CPUID reports neither 'shstk' nor 'ibt'");
+  if ((c.cr4 & cr4::CET) && !(c.cr0 & cr0::WP))
+    return bad("cpu.cr4", "CR4.CET = 1 requires CR0.WP = 1 (SDM 2.5)");
+
+  if (c.efer & ~efer::KNOWN) return bad("cpu.efer", "reserved EFER bits set: " + hex(c.efer & ~efer::KNOWN));
+  if ((c.efer & efer::NXE) && !c.features.has(Feature::nx))
+    return bad("cpu.efer", "EFER.NXE = 1 but CPUID does not report 'nx'");
+  const bool lme = c.efer & efer::LME, pg = c.cr0 & cr0::PG, pae = c.cr4 & cr4::PAE;
+  const bool lma = c.efer & efer::LMA;
+  if (lme && pg && !pae) return bad("cpu.cr4", "EFER.LME = 1 with CR0.PG = 1 requires CR4.PAE = 1");
+  if (lma != (lme && pg))
+    return bad("cpu.efer", std::string("EFER.LMA must equal EFER.LME AND CR0.PG (") +
+                               (lma ? "LMA = 1 without paging in long mode" : "LME = 1 and PG = 1 but LMA = 0") + ")");
+  if ((c.cr4 & cr4::PCIDE) && !lma) return bad("cpu.cr4", "CR4.PCIDE = 1 requires IA-32e mode (EFER.LMA = 1)");
+
+  if (c.rflags & rflags::RESERVED)
+    return bad("cpu.rflags", "reserved RFLAGS bits set: " + hex(c.rflags & rflags::RESERVED));
+  if (!(c.rflags & rflags::FIXED1)) return bad("cpu.rflags", "RFLAGS bit 1 is always 1");
+  if (!(c.cr0 & cr0::PE) && c.cpl != 0) return bad("cpu.cpl", "CPL is 0 in real-address mode (CR0.PE = 0)");
+  if (c.rflags & rflags::VM) {
+    if (lma) return bad("cpu.rflags", "RFLAGS.VM = 1 is impossible in IA-32e mode");
+    if (!(c.cr0 & cr0::PE)) return bad("cpu.rflags", "RFLAGS.VM = 1 requires CR0.PE = 1");
+    if (c.cpl != 3) return bad("cpu.cpl", "virtual-8086 mode (RFLAGS.VM = 1) runs at CPL 3");
+  }
+
+  if (lma) {
+    // Bits 62:M of CR3 are reserved (bit 63 is the PCID no-flush hint, never stored).
+    const u64 rsvd = bits(62, c.maxphyaddr);
+    if (c.cr3 & rsvd) return bad("cpu.cr3", "CR3 bits 62:MAXPHYADDR are reserved (LAM is not modelled): " + hex(c.cr3 & rsvd));
+  } else if (c.cr3 & bits(63, 32)) {
+    return bad("cpu.cr3", "outside IA-32e mode CR3 is 32 bits: " + hex(c.cr3));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<InvalidCase> validate(const Case& c) {
+  if (auto e = validate_cpu(c.cpu)) return e;
+
+  const CpuState& cpu = c.cpu;
+  const PagingMode mode = paging_mode(cpu);
+  const Access& a = c.access;
+  if (!(cpu.efer & efer::LMA) && (a.addr >> 32))
+    return bad("access.addr", "outside IA-32e mode linear addresses are 32 bits: " + hex(a.addr));
+  if (a.kind == AccessKind::fetch && a.implicit)
+    return bad("access.implicit", "implicit supervisor-mode accesses are data accesses, not fetches");
+  if (a.kind == AccessKind::fetch && a.shadow_stack)
+    return bad("access.shadow_stack", "a shadow-stack access reads or writes; it is never a fetch");
+  if (a.shadow_stack && !(cpu.cr4 & cr4::CET))
+    return bad("access.shadow_stack", "shadow-stack accesses need CR4.CET = 1");
+  if (a.shadow_stack && !cpu.features.has(Feature::shstk))
+    return bad("access.shadow_stack", "shadow-stack accesses need CPUID 'shstk'");
+
+  const unsigned width = entry_bytes(mode);
+  for (const auto& e : c.memory.entries()) {
+    const std::string where = "memory." + hex(e.addr);
+    if (e.addr % width)
+      return bad(where, "entries are " + std::to_string(width) + " bytes in " + std::string(mode_name(mode)) +
+                            " paging: the address must be " + std::to_string(width) + "-byte aligned");
+    if (width == 4 && (e.value >> 32))
+      return bad(where, "32-bit paging entries are 4 bytes; value " + hex(e.value) + " does not fit");
+    if (e.addr >> 52) return bad(where, "physical addresses are at most 52 bits");
+  }
+  return std::nullopt;
+}
+
+}  // namespace mmu

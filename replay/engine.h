@@ -1,0 +1,35 @@
+// Engines: everything that answers "what happens on this case?". Each engine
+// is registered by name; `mmucheck eval --engine NAME` and `replay --engines`
+// look them up here.
+//
+//   auto e = mmucheck::make_engine("ref");
+//   if (auto why = e->unsupported(c)) { /* report "unsupported: " + *why */ }
+//   mmu::Verdict v = e->evaluate(c, &trace);
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/case.h"
+#include "model/outcome.h"
+#include "model/trace.h"
+
+namespace mmucheck {
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual std::string_view name() const = 0;
+  virtual std::string_view description() const = 0;
+  // nullopt when the engine models the case; otherwise the reason it does not.
+  // A comparison on an unsupported case is reported as such, never as agreement.
+  virtual std::optional<std::string> unsupported(const mmu::Case&) const { return std::nullopt; }
+  virtual mmu::Verdict evaluate(const mmu::Case& c, mmu::Trace* trace) const = 0;
+};
+
+std::unique_ptr<Engine> make_engine(std::string_view name);  // nullptr when unknown
+std::vector<std::string> engine_names();
+
+}  // namespace mmucheck

@@ -1,0 +1,154 @@
+#include "replay/replay.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "model/rules.h"
+
+namespace mmucheck {
+namespace {
+
+using mmu::u64;
+
+std::vector<mmu::Write> sorted(const mmu::WriteList& ws) {
+  std::vector<mmu::Write> v(ws.begin(), ws.end());
+  std::sort(v.begin(), v.end(), [](const mmu::Write& a, const mmu::Write& b) {
+    return std::tie(a.space, a.addr, a.value) < std::tie(b.space, b.addr, b.value);
+  });
+  return v;
+}
+
+std::string describe_writes(const mmu::WriteList& ws) {
+  std::string s;
+  for (const mmu::Write& w : ws)
+    s += fmt::format("{}{}[{:#x}]={:#x}", s.empty() ? "" : " ", w.space == mmu::Space::guest ? "g" : "ept", w.addr, w.value);
+  return s;
+}
+
+// Entry flags worth naming in a trace line.
+std::string decode_entry(const mmu::TraceStep& s) {
+  struct Flag { unsigned bit; const char* name; };
+  static constexpr Flag kFlags[] = {{0, "P"}, {1, "RW"}, {2, "US"}, {3, "PWT"}, {4, "PCD"}, {5, "A"},
+                                    {6, "D"}, {7, "PS"}, {8, "G"}, {63, "XD"}};
+  std::string out;
+  for (const Flag& f : kFlags) {
+    if (!mmu::test(s.value, f.bit)) continue;
+    const bool mattered = mmu::test(s.mattered, f.bit);
+    out += fmt::format("{}{}{}{}", out.empty() ? "" : " ", mattered ? "[" : "", f.name, mattered ? "]" : "");
+  }
+  const u64 other = s.mattered & ~(mmu::bit(0) | mmu::bits(8, 1) | mmu::bit(63));
+  if (other) out += fmt::format(" [bits {:#x}]", other);
+  return out;
+}
+
+}  // namespace
+
+bool same_verdict(const mmu::Verdict& a, const mmu::Verdict& b) {
+  return a.outcome == b.outcome && sorted(a.optional_writes) == sorted(b.optional_writes);
+}
+
+ReplayResult replay_case(const CaseFile& f, std::span<const Engine* const> engines) {
+  ReplayResult r;
+  r.file = f;
+  r.runs.reserve(engines.size());  // baseline may point into runs: no reallocation
+  const mmu::Verdict* baseline = r.file.expect ? &*r.file.expect : nullptr;
+  for (const Engine* e : engines) {
+    EngineRun& run = r.runs.emplace_back();
+    run.engine = std::string(e->name());
+    run.unsupported = e->unsupported(f.kase);
+    if (run.unsupported) continue;
+    run.verdict = e->evaluate(f.kase, &run.trace);
+    if (!baseline) {
+      baseline = &run.verdict;  // the first engine that ran sets the bar
+    } else if (run.engine == "ref" && f.expect) {
+      run.agrees = same_verdict(*f.expect, run.verdict);
+    } else {
+      run.agrees = mmu::accepts(*baseline, run.verdict.outcome);
+    }
+    r.agree &= run.agrees;
+  }
+  return r;
+}
+
+std::string describe_outcome(const mmu::Outcome& o) {
+  switch (o.kind) {
+    case mmu::OutcomeKind::ok:
+      return fmt::format("ok pa={:#x} size={}{}", o.pa, o.page_size,
+                         o.writes.empty() ? "" : " writes: " + describe_writes(o.writes));
+    case mmu::OutcomeKind::page_fault:
+      return fmt::format("#PF ec={:#x} cr2={:#x}{}", o.error_code, o.cr2,
+                         o.writes.empty() ? "" : " writes: " + describe_writes(o.writes));
+    case mmu::OutcomeKind::general_protection:
+      return fmt::format("#GP ({})", mmu::gp_reason_name(o.gp_reason));
+    default:
+      return std::string(mmu::outcome_kind_name(o.kind));
+  }
+}
+
+std::string render_text(const ReplayResult& r, std::string_view source, bool color) {
+  const mmu::Case& c = r.file.kase;
+  const char* red = color ? "\x1b[1;31m" : "";
+  const char* green = color ? "\x1b[32m" : "";
+  const char* off = color ? "\x1b[0m" : "";
+  static constexpr const char* kKinds[] = {"read", "write", "fetch"};
+  std::string out = fmt::format("{}{}\n", source, c.name.empty() ? "" : " — " + c.name);
+  std::string feats;
+  for (unsigned i = 0; i < mmu::kFeatureCount; ++i)
+    if (c.cpu.features.has(static_cast<mmu::Feature>(i)))
+      feats += (feats.empty() ? "" : " ") + std::string(mmu::feature_name(static_cast<mmu::Feature>(i)));
+  out += fmt::format("  cpu     {} paging  CR0={:#x} CR3={:#x} CR4={:#x} EFER={:#x} RFLAGS={:#x} CPL={}\n",
+                     mmu::mode_name(mmu::paging_mode(c.cpu)), c.cpu.cr0, c.cpu.cr3, c.cpu.cr4, c.cpu.efer,
+                     c.cpu.rflags, c.cpu.cpl);
+  out += fmt::format("          PKRU={:#x} PKRS={:#x} MAXPHYADDR={} {} [{}]\n", c.cpu.pkru, c.cpu.pkrs,
+                     c.cpu.maxphyaddr, c.cpu.vendor == mmu::Vendor::intel ? "intel" : "amd", feats);
+  out += fmt::format("  access  {} {:#x} ({}{}{})\n", kKinds[static_cast<int>(c.access.kind)], c.access.addr,
+                     mmu::is_user_access(c.cpu, c.access) ? "user-mode" : "supervisor-mode",
+                     c.access.implicit ? ", implicit" : "", c.access.shadow_stack ? ", shadow stack" : "");
+  if (r.file.expect) out += fmt::format("  {:<8}{}\n", "expect", describe_outcome(r.file.expect->outcome));
+  for (const EngineRun& run : r.runs) {
+    if (run.unsupported) {
+      out += fmt::format("  {:<8}unsupported: {}\n", run.engine, *run.unsupported);
+      continue;
+    }
+    out += fmt::format("  {:<8}{}{}{}{}\n", run.engine, run.agrees ? "" : red, describe_outcome(run.verdict.outcome),
+                       run.agrees ? "" : "   <-- DIVERGES", off);
+    if (!run.verdict.optional_writes.empty())
+      out += fmt::format("  {:<8}may also write: {}\n", "", describe_writes(run.verdict.optional_writes));
+  }
+  for (const EngineRun& run : r.runs) {
+    if (run.unsupported || run.trace.steps.empty()) continue;
+    out += fmt::format("  walk ({}):\n", run.engine);
+    for (const mmu::TraceStep& s : run.trace.steps) {
+      out += fmt::format("    {:<6}{} @{:#011x} = {:#018x}  {}", s.name, s.kind == mmu::StepKind::pdpte_load ? "*" : " ",
+                         s.addr, s.value, decode_entry(s));
+      if (s.rule != mmu::Rule::none) out += fmt::format("  -> {}", mmu::rule_info(s.rule).id);
+      out += "\n";
+    }
+    const mmu::RuleInfo& d = mmu::rule_info(run.trace.decided_by);
+    out += fmt::format("    decided by {} (SDM {}): {}\n", d.id, d.sdm, d.summary);
+    break;  // one trace is enough for a person; --json has them all
+  }
+  out += r.agree ? fmt::format("  {}agree{}\n", green, off) : fmt::format("  {}DIVERGENCE{}\n", red, off);
+  return out;
+}
+
+nlohmann::json render_json(const ReplayResult& r, std::string_view source) {
+  nlohmann::json runs = nlohmann::json::array();
+  for (const EngineRun& run : r.runs) {
+    nlohmann::json j = {{"engine", run.engine}};
+    if (run.unsupported) {
+      j["unsupported"] = *run.unsupported;
+    } else {
+      j["verdict"] = verdict_to_json(run.verdict);
+      j["agrees"] = run.agrees;
+      j["trace"] = trace_to_json(run.trace);
+    }
+    runs.push_back(std::move(j));
+  }
+  nlohmann::json j = {{"source", std::string(source)}, {"case", case_to_json(r.file.kase)}, {"runs", runs}, {"agree", r.agree}};
+  if (r.file.expect) j["expect"] = verdict_to_json(*r.file.expect);
+  return j;
+}
+
+}  // namespace mmucheck

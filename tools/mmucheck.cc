@@ -1,0 +1,217 @@
+// mmucheck: the command line. A thin main over the libraries; see
+// `mmucheck --help` and docs/cli.md. Exit codes: 0 success / engines agree,
+// 1 divergence, 2 bad input or usage (every message names file, line, field).
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "model/rules.h"
+#include "replay/case_reader.h"
+#include "replay/engine.h"
+#include "replay/replay.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using mmucheck::CaseReader;
+using mmucheck::CaseRecord;
+
+constexpr int kExitOk = 0, kExitDiverge = 1, kExitBadInput = 2;
+
+std::vector<std::unique_ptr<mmucheck::Engine>> load_engines(const std::vector<std::string>& names) {
+  std::vector<std::unique_ptr<mmucheck::Engine>> engines;
+  for (const std::string& n : names) {
+    auto e = mmucheck::make_engine(n);
+    if (!e) {
+      std::string known;
+      for (const auto& k : mmucheck::engine_names()) known += (known.empty() ? "" : ", ") + k;
+      throw CLI::ValidationError("--engine", fmt::format("unknown engine '{}' (known: {})", n, known));
+    }
+    engines.push_back(std::move(e));
+  }
+  return engines;
+}
+
+// Files named on the command line; directories are searched for *.json.
+std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs, int& status) {
+  std::vector<std::string> files;
+  for (const std::string& in : inputs) {
+    std::error_code ec;
+    if (fs::is_directory(in, ec)) {
+      std::vector<std::string> found;
+      for (const auto& de : fs::recursive_directory_iterator(in, ec))
+        if (de.is_regular_file() && de.path().extension() == ".json") found.push_back(de.path().string());
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (in == "-" || fs::exists(in, ec)) {
+      files.push_back(in);
+    } else {
+      std::cerr << fmt::format("{}: no such file or directory\n", in);
+      status = kExitBadInput;
+    }
+  }
+  return files;
+}
+
+int run_eval(const std::string& engine_name, const std::string& input, bool with_trace) {
+  auto engines = load_engines({engine_name});
+  std::ifstream file;
+  if (input != "-") {
+    file.open(input);
+    if (!file) {
+      std::cerr << fmt::format("{}: cannot open\n", input);
+      return kExitBadInput;
+    }
+  }
+  std::istream& in = input == "-" ? std::cin : file;
+  CaseReader reader(in, input == "-" ? "<stdin>" : input);
+  int status = kExitOk;
+  for (CaseRecord rec; reader.next(rec);) {
+    if (!rec.file) {
+      std::cerr << rec.error << "\n";
+      // Keep output aligned with input: one line per record, errors included.
+      std::cout << nlohmann::json{{"error", rec.error}, {"line", rec.line}}.dump() << std::endl;
+      status = kExitBadInput;
+      continue;
+    }
+    const mmucheck::Engine& e = *engines.front();
+    if (auto why = e.unsupported(rec.file->kase)) {
+      std::cout << nlohmann::json{{"unsupported", *why}, {"engine", std::string(e.name())}}.dump() << std::endl;
+      continue;
+    }
+    mmu::Trace trace;
+    nlohmann::json out = mmucheck::verdict_to_json(e.evaluate(rec.file->kase, with_trace ? &trace : nullptr));
+    if (with_trace) out["trace"] = mmucheck::trace_to_json(trace);
+    std::cout << out.dump() << std::endl;
+  }
+  return status;
+}
+
+struct ReplayOptions {
+  std::vector<std::string> inputs;
+  std::vector<std::string> engines{"ref"};
+  bool json = false;
+  bool summary = false;
+  std::string color = "auto";
+};
+
+int run_replay(const ReplayOptions& opt) {
+  auto owned = load_engines(opt.engines);
+  std::vector<const mmucheck::Engine*> engines;
+  for (const auto& e : owned) engines.push_back(e.get());
+  const bool color = opt.color == "always" || (opt.color == "auto" && isatty(STDOUT_FILENO));
+
+  int status = kExitOk;
+  const std::vector<std::string> files = expand_inputs(opt.inputs, status);
+  unsigned n_cases = 0, n_agree = 0, n_diverge = 0, n_bad = 0;
+  std::map<std::string, unsigned> by_outcome, by_rule;
+  for (const std::string& path : files) {
+    std::ifstream file;
+    if (path != "-") file.open(path);
+    if (path != "-" && !file) {
+      std::cerr << fmt::format("{}: cannot open\n", path);
+      status = kExitBadInput;
+      ++n_bad;
+      continue;
+    }
+    CaseReader reader(path == "-" ? std::cin : file, path == "-" ? "<stdin>" : path);
+    for (CaseRecord rec; reader.next(rec);) {
+      if (!rec.file) {
+        std::cerr << rec.error << "\n";
+        status = kExitBadInput;
+        ++n_bad;
+        continue;
+      }
+      ++n_cases;
+      auto r = mmucheck::replay_case(*rec.file, engines);
+      if (r.agree) ++n_agree;
+      else ++n_diverge;
+      if (!r.agree && status == kExitOk) status = kExitDiverge;
+      for (const auto& run : r.runs) {
+        if (run.unsupported) continue;
+        ++by_outcome[std::string(mmu::outcome_kind_name(run.verdict.outcome.kind))];
+        ++by_rule[std::string(mmu::rule_info(run.trace.decided_by).id)];
+        break;
+      }
+      if (opt.json) std::cout << mmucheck::render_json(r, path).dump() << std::endl;
+      else if (!opt.summary || !r.agree) std::cout << mmucheck::render_text(r, path, color) << std::endl;
+    }
+  }
+  if (opt.summary) {
+    std::string engines_list;
+    for (const auto& e : opt.engines) engines_list += (engines_list.empty() ? "" : ", ") + e;
+    std::cout << fmt::format("replayed {} cases from {} files on [{}]: {} agree, {} diverge, {} bad input\n", n_cases,
+                             files.size(), engines_list, n_agree, n_diverge, n_bad);
+    std::cout << "outcomes:";
+    for (const auto& [k, v] : by_outcome) std::cout << fmt::format(" {}={}", k, v);
+    std::cout << "\ndeciding rules:\n";
+    for (const auto& [k, v] : by_rule) std::cout << fmt::format("  {:<24}{}\n", k, v);
+  }
+  return status;
+}
+
+int run_rules(bool markdown) {
+  if (markdown) std::cout << "| id | SDM | rule | open |\n|---|---|---|---|\n";
+  for (const mmu::RuleInfo& r : mmu::all_rules()) {
+    if (r.rule == mmu::Rule::none) continue;
+    if (markdown) std::cout << fmt::format("| `{}` | {} | {} | {} |\n", r.id, r.sdm, r.summary, r.open ? "yes" : "");
+    else std::cout << fmt::format("{:<24}{:<28}{}{}\n", r.id, "SDM " + std::string(r.sdm), r.summary, r.open ? " [open]" : "");
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"mmucheck: checks x86 MMU implementations (reference, KVM-style tables, emulators) against the Intel SDM"};
+  app.require_subcommand(1);
+  app.footer("Exit codes: 0 ok/agree, 1 divergence, 2 bad input or usage. See docs/cli.md.");
+
+  std::string engine = "ref", input = "-";
+  bool trace = false;
+  auto* eval = app.add_subcommand("eval", "Evaluate cases (JSON lines or one pretty JSON document) and print one outcome per line");
+  eval->add_option("--engine", engine, "Engine to evaluate with")->capture_default_str();
+  eval->add_option("input", input, "Case file, or - for standard input")->capture_default_str();
+  eval->add_flag("--trace", trace, "Add the walk trace to each outcome");
+
+  ReplayOptions ropt;
+  auto* replay = app.add_subcommand("replay", "Run cases on engines side by side, with walk traces; exit 1 on divergence");
+  replay->add_option("cases", ropt.inputs, "Case files or directories (searched for *.json)")->required();
+  replay->add_option("--engines", ropt.engines, "Engines to run, comma separated")->delimiter(',')->capture_default_str();
+  replay->add_flag("--json", ropt.json, "One JSON object per case instead of text");
+  replay->add_flag("--summary", ropt.summary, "Print only divergences and a summary");
+  replay->add_option("--color", ropt.color, "Highlight differences")->check(CLI::IsMember({"auto", "always", "never"}))->capture_default_str();
+
+  bool markdown = false;
+  auto* rules = app.add_subcommand("rules", "List the reference's rule catalogue (ids, SDM sections)");
+  rules->add_flag("--markdown", markdown, "As a Markdown table");
+
+  auto* engines = app.add_subcommand("engines", "List the engines this build has");
+
+  try {
+    app.parse(argc, argv);
+    if (*eval) return run_eval(engine, input, trace);
+    if (*replay) return run_replay(ropt);
+    if (*rules) return run_rules(markdown);
+    if (*engines) {
+      for (const auto& n : mmucheck::engine_names()) std::cout << fmt::format("{:<8}{}\n", n, mmucheck::make_engine(n)->description());
+      return kExitOk;
+    }
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "mmucheck: " << e.what() << "\n";
+    return kExitBadInput;
+  }
+  return kExitOk;
+}
