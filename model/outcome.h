@@ -19,10 +19,12 @@ std::string_view gp_reason_name(GpReason r);
 
 enum class Space : unsigned char { guest, ept };
 
+// Trivially constructible on purpose: WriteList keeps dozens of these
+// uninitialised until used.
 struct Write {
-  Space space = Space::guest;
-  u64 addr = 0;
-  u64 value = 0;
+  Space space;
+  u64 addr;
+  u64 value;
   friend bool operator==(const Write&, const Write&) = default;
 };
 

@@ -31,8 +31,9 @@ struct UsedEntry {
 
 class Walker {
  public:
-  Walker(const Case& c, Trace* trace)
-      : c_(c),
+  Walker(const Case& c, Verdict& out, Trace* trace)
+      : v_(out),
+        c_(c),
         cpu_(c.cpu),
         trace_(trace),
         mode_(paging_mode(c.cpu)),
@@ -44,7 +45,7 @@ class Walker {
                                           mode_ == PagingMode::level5)),
         M_(cpu_.maxphyaddr) {}
 
-  Verdict run() {
+  const Verdict& run() {
     switch (mode_) {
       case PagingMode::none: return walk_none();
       case PagingMode::bit32: return walk_32bit();
@@ -57,7 +58,7 @@ class Walker {
 
  private:
   // ---- paging off -------------------------------------------------------
-  Verdict walk_none() {
+  const Verdict& walk_none() {
     v_.outcome.kind = OutcomeKind::ok;
     v_.outcome.pa = c_.access.addr;
     v_.outcome.page_size = 4096;
@@ -71,7 +72,7 @@ class Walker {
   //   31:22 PA 31:22 | 21 rsvd | 20:13 PA (M-1):32 | 12 PAT | 8 G | 7 PS=1 | 6 D | 5 A | 4:0
   // PDE (PS = 0, or CR4.PSE = 0): 31:12 page-table base | 7 ignored | 5 A | 4:0
   // PTE: 31:12 page frame | 8 G | 7 PAT | 6 D | 5 A | 4:0
-  Verdict walk_32bit() {
+  const Verdict& walk_32bit() {
     const u64 va = c_.access.addr;
     const u64 pde_addr = (cpu_.cr3 & bits(31, 12)) + field(va, 31, 22) * 4;
     const u64 pde = c_.memory.read(pde_addr);
@@ -106,7 +107,7 @@ class Walker {
   // PDE (PS = 1), 2-MByte page: 63 XD | 62:M rsvd | M-1:21 PA | 20:13 rsvd | 12 PAT | 7 PS | 6 D | 5 A | 4:0
   // PDE (PS = 0): 63 XD | 62:M rsvd | M-1:12 page-table base | 5 A | 4:0
   // PTE:          63 XD | 62:M rsvd | M-1:12 page frame | 7 PAT | 6 D | 5 A | 4:0
-  Verdict walk_pae() {
+  const Verdict& walk_pae() {
     const u64 va = c_.access.addr;
     const u64 pdpt = cpu_.cr3 & bits(31, 5);
     const u64 pdpte_rsvd = bits(2, 1) | bits(8, 5) | bits(63, M_);
@@ -160,7 +161,7 @@ class Walker {
   // PDE (PS = 1), 2-MByte page:   63 XD | 62:59 PK | 58:52 ign | 51:M rsvd | M-1:21 PA | 20:13 rsvd | 12 PAT | 7 PS | 6 D | 5 A | 4:0
   // PDPTE/PDE (PS = 0):            63 XD | 62:52 ign | 51:M rsvd | M-1:12 next | 5 A | 4:0
   // PTE:                           63 XD | 62:59 PK | 58:52 ign | 51:M rsvd | M-1:12 frame | 7 PAT | 6 D | 5 A | 4:0
-  Verdict walk_ia32e(unsigned levels) {
+  const Verdict& walk_ia32e(unsigned levels) {
     static constexpr std::array<std::string_view, 6> kNames{"", "PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
     static constexpr std::array<Rule, 4> kLeafRule{Rule::none, Rule::leaf_4k, Rule::leaf_2m, Rule::leaf_1g};
     const u64 va = c_.access.addr;
@@ -243,7 +244,7 @@ class Walker {
     return false;
   }
 
-  Verdict not_present() {
+  const Verdict& not_present() {
     check(Rule::walk_not_present, true, kP);
     page_fault(access_error_bits(), Rule::walk_not_present, kP);
     return v_;
@@ -262,7 +263,7 @@ class Walker {
   }
 
   // The walk reached a leaf: decide the access rights, then A/D.
-  Verdict translated(u64 pa, u64 size, Rule leaf_rule, u64 leaf, bool has_pk, u64 pkey) {
+  const Verdict& translated(u64 pa, u64 size, Rule leaf_rule, u64 leaf, bool has_pk, u64 pkey) {
     check(leaf_rule, true, 0);
     const bool ss_page = upper_rw_ && !(leaf & kRW) && (leaf & kD);
     const bool wp = cpu_.cr0_bit(cr0::WP);
@@ -361,6 +362,7 @@ class Walker {
     }
   }
 
+  Verdict& v_;  // written in place: a Verdict is a few KiB and copying it would dominate a walk
   const Case& c_;
   const CpuState& cpu_;
   Trace* trace_;
@@ -368,7 +370,6 @@ class Walker {
   const bool user_, write_, fetch_, shadow_stack_;
   const bool nxe_;  // XD is honoured: PAE/4-level/5-level with EFER.NXE = 1
   const unsigned M_;
-  Verdict v_;
 
   std::array<UsedEntry, 5> used_;
   unsigned nused_ = 0;
@@ -380,6 +381,20 @@ class Walker {
 
 }  // namespace
 
-Verdict evaluate(const Case& c, Trace* trace) { return Walker(c, trace).run(); }
+void evaluate_into(const Case& c, Verdict& out, Trace* trace) {
+  Outcome& o = out.outcome;
+  o.kind = OutcomeKind::ok;
+  o.pa = o.page_size = o.error_code = o.cr2 = 0;
+  o.gp_reason = GpReason::none;
+  o.writes.clear();
+  out.optional_writes.clear();
+  Walker(c, out, trace).run();
+}
+
+Verdict evaluate(const Case& c, Trace* trace) {
+  Verdict v;
+  evaluate_into(c, v, trace);
+  return v;
+}
 
 }  // namespace mmu::reference

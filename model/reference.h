@@ -15,4 +15,8 @@ namespace mmu::reference {
 // Precondition: validate(c) found nothing wrong. `trace` may be null.
 Verdict evaluate(const Case& c, Trace* trace = nullptr);
 
+// The same, into a caller-owned Verdict: for loops that evaluate millions of
+// cases and do not want a Verdict on the stack each time.
+void evaluate_into(const Case& c, Verdict& out, Trace* trace = nullptr);
+
 }  // namespace mmu::reference
