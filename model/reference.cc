@@ -86,18 +86,21 @@ class Walker {
         const unsigned m = cpu_.features.has(Feature::pse36) ? (M_ < 40 ? M_ : 40) : 32;
         if (reserved(pde, {{Rule::rsvd_pse36, bits(21, m - 19)}})) return v_;
         use(pde_addr, pde);
+        combine(pde);
         const u64 high = m > 32 ? field(pde, 20, 13) & bits(m - 33, 0) : 0;
         const u64 pa = (pde & bits(31, 22)) | (high << 32) | (va & bits(21, 0));
         return translated(pa, u64{4} << 20, Rule::leaf_4m, pde, /*has_pk=*/false, 0);
       }
     }
     use(pde_addr, pde);
+    combine(pde);
     upper_rw_ &= (pde & kRW) != 0;
     const u64 pte_addr = (pde & bits(31, 12)) + field(va, 21, 12) * 4;
     const u64 pte = c_.memory.read(pte_addr);
     step(StepKind::entry, 1, "PTE", pte_addr, pte);
     if (!(pte & kP)) return not_present();
     use(pte_addr, pte);
+    combine(pte);
     return translated((pte & bits(31, 12)) | (va & bits(11, 0)), 4096, Rule::leaf_4k, pte, false, 0);
   }
 
