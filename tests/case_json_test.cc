@@ -117,7 +117,7 @@ TEST(CaseJson, OutcomeFieldsFollowTheContract) {
   ok.page_size = 4096;
   ok.writes.push({mmu::Space::guest, 0x2000, 0x3067});
   EXPECT_EQ(outcome_to_json(ok).dump(),
-            R"({"outcome":"ok","page_size":4096,"pa":"0x3000","writes":[{"addr":"0x2000","space":"guest","value":"0x3067"}]})");
+            R"({"outcome":"ok","pa":"0x3000","page_size":4096,"writes":[{"addr":"0x2000","space":"guest","value":"0x3067"}]})");
   mmu::Outcome gp;
   gp.kind = mmu::OutcomeKind::general_protection;
   gp.gp_reason = mmu::GpReason::non_canonical;

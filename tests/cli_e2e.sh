@@ -40,7 +40,8 @@ echo "${good/\"0x20\"/\"0x400020\"}" | "$bin" eval - > "$tmp/out" 2> "$tmp/err";
 expect_grep eval-impossible-names-field "<stdin>:1: cpu.cr4: CR4.PKE = 1" "$tmp/err"
 
 # Truncated pretty document.
-head -c 200 "$src/corpus/guest_walk/$(ls "$src/corpus/guest_walk" | head -1)" > "$tmp/cut.json"
+printf '%s' "$good" | jq . > "$tmp/pretty.json"
+head -c 200 "$tmp/pretty.json" > "$tmp/cut.json"
 "$bin" eval "$tmp/cut.json" > "$tmp/out" 2> "$tmp/err"; check eval-truncated 2 $?
 expect_grep eval-truncated-message "cut.json:[0-9]*: malformed JSON" "$tmp/err"
 
