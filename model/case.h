@@ -6,11 +6,13 @@
 //   c.access = {.addr = 0x401000, .kind = mmu::AccessKind::read};
 //   c.memory.set(0x1000, 0x2027);      // guest-physical address -> entry value
 #pragma once
-#include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "model/cpu.h"
+#include "model/ept.h"
+#include "model/memory.h"
 
 namespace mmu {
 
@@ -28,53 +30,14 @@ constexpr bool is_user_access(const CpuState& c, const Access& a) {
   return c.cpl == 3 && !a.implicit;
 }
 
-// Sparse physical memory holding the entries a walk reads. Absent addresses
-// read as zero. Entries are kept sorted by address: a page walk touches at most
-// a handful of them, and a linear scan over a small sorted array costs a few
-// nanoseconds, where a node-based map would cost a cache miss per level.
-class PhysMemory {
- public:
-  struct Entry {
-    u64 addr;
-    u64 value;
-    friend bool operator==(const Entry&, const Entry&) = default;
-  };
-
-  // Inserts or replaces the entry at `addr`.
-  void set(u64 addr, u64 value) {
-    auto it = std::lower_bound(entries_.begin(), entries_.end(), addr,
-                               [](const Entry& e, u64 a) { return e.addr < a; });
-    if (it != entries_.end() && it->addr == addr) it->value = value;
-    else entries_.insert(it, Entry{addr, value});
-  }
-  bool contains(u64 addr) const { return find(addr) != nullptr; }
-  u64 read(u64 addr) const {
-    const Entry* e = find(addr);
-    return e ? e->value : 0;
-  }
-  const std::vector<Entry>& entries() const { return entries_; }
-  bool empty() const { return entries_.empty(); }
-  friend bool operator==(const PhysMemory&, const PhysMemory&) = default;
-
- private:
-  const Entry* find(u64 addr) const {
-    if (entries_.size() <= 16) {
-      for (const Entry& e : entries_)
-        if (e.addr >= addr) return e.addr == addr ? &e : nullptr;
-      return nullptr;
-    }
-    auto it = std::lower_bound(entries_.begin(), entries_.end(), addr,
-                               [](const Entry& e, u64 a) { return e.addr < a; });
-    return (it != entries_.end() && it->addr == addr) ? &*it : nullptr;
-  }
-  std::vector<Entry> entries_;
-};
-
 struct Case {
   std::string name;
   CpuState cpu;
   Access access;
   PhysMemory memory;  // guest-physical address -> entry (4 bytes in 32-bit paging, else 8)
+  // Set when the access is made by a guest under EPT: every guest-physical
+  // address the walk touches is translated through it.
+  std::optional<EptState> ept;
 };
 
 }  // namespace mmu

@@ -53,26 +53,33 @@ std::string_view gp_reason_name(GpReason r) {
 }
 
 bool operator==(const Outcome& a, const Outcome& b) {
-  if (a.kind != b.kind) return false;
+  if (a.kind != b.kind || a.has_ept != b.has_ept || !(a.writes == b.writes)) return false;
   switch (a.kind) {
     case OutcomeKind::ok:
-      return a.pa == b.pa && a.page_size == b.page_size && a.writes == b.writes;
+      return a.pa == b.pa && a.page_size == b.page_size &&
+             (!a.has_ept || (a.gpa == b.gpa && a.ept_page_size == b.ept_page_size));
     case OutcomeKind::page_fault:
-      return a.error_code == b.error_code && a.cr2 == b.cr2 && a.writes == b.writes;
+      return a.error_code == b.error_code && a.cr2 == b.cr2;
     case OutcomeKind::general_protection:
-      return a.gp_reason == b.gp_reason && a.writes == b.writes;
+      return a.gp_reason == b.gp_reason;
     case OutcomeKind::ept_violation:
+      return a.qualification == b.qualification && a.gpa == b.gpa &&
+             ((a.qualification & eptq::GLA_VALID) == 0 || a.gla == b.gla);
     case OutcomeKind::ept_misconfig:
-      return a.writes == b.writes;
+      return a.gpa == b.gpa;
   }
   return false;
 }
 
 bool accepts(const Verdict& v, const Outcome& other) {
+  for (const Outcome& alt : v.alternatives)
+    if (alt == other) return true;
   Outcome required = v.outcome;
   Outcome candidate = other;
   required.writes.clear();
   candidate.writes.clear();
+  required.qualification &= ~v.qualification_dont_care;
+  candidate.qualification &= ~v.qualification_dont_care;
   if (!(required == candidate)) return false;
   // Walk other's writes: each is either the next required write or one of the
   // optional ones (each optional write used at most once).

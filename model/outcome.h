@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <string_view>
+#include <vector>
 
 #include "model/bits.h"
 
@@ -36,6 +37,7 @@ class WriteList {
   void push(const Write& w) {
     if (size_ < kCapacity) items_[size_++] = w;
   }
+  void set(std::size_t i, const Write& w) { items_[i] = w; }
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   const Write& operator[](std::size_t i) const { return items_[i]; }
@@ -60,32 +62,55 @@ inline constexpr u64 P = bit(0), W = bit(1), U = bit(2), RSVD = bit(3), ID = bit
                      SS = bit(6), HLAT = bit(7), SGX = bit(15);
 }
 
+// EPT-violation exit qualification bits (SDM vol. 3C, Table 28-7 "Exit
+// Qualification for EPT Violations").
+namespace eptq {
+inline constexpr u64 READ = bit(0), WRITE = bit(1), FETCH = bit(2), READABLE = bit(3), WRITABLE = bit(4),
+                     EXECUTABLE = bit(5), USER_EXECUTABLE = bit(6), GLA_VALID = bit(7), TRANSLATED = bit(8),
+                     USER_LINEAR = bit(9), RW_LINEAR = bit(10), XD_LINEAR = bit(11), NMI_UNBLOCKING = bit(12),
+                     SHADOW_STACK = bit(13);
+}
+
 struct Outcome {
   OutcomeKind kind = OutcomeKind::ok;
   // ok
-  u64 pa = 0;
-  u64 page_size = 0;
+  u64 pa = 0;              // host-physical when the case has EPT
+  u64 page_size = 0;       // the guest's page size
+  u64 gpa = 0;             // EPT: the guest-physical address (ok, violation, misconfig)
+  u64 ept_page_size = 0;   // EPT: the size of the EPT mapping (ok)
   WriteList writes;
   // page_fault
   u64 error_code = 0;
   u64 cr2 = 0;
   // general_protection
   GpReason gp_reason = GpReason::none;
+  // ept_violation
+  u64 qualification = 0;
+  u64 gla = 0;             // meaningful when qualification has GLA_VALID
+
+  bool has_ept = false;    // the case ran under EPT: gpa/ept_page_size are part of the outcome
 
   friend bool operator==(const Outcome& a, const Outcome& b);
 };
 
-// The reference's answer: where the SDM leaves A-bit updates on a faulting walk
-// open, `optional_writes` lists the updates an implementation may or may not
-// make. Every other field is exact.
+// The reference's answer. Where the SDM leaves behaviour open it says so:
+// - `optional_writes`: A-bit updates an implementation may or may not make;
+// - `qualification_dont_care`: exit-qualification bits the SDM calls undefined
+//   or implementation-specific in this situation;
+// - `alternatives`: other whole outcomes the SDM allows (rare; e.g. where the
+//   order of an accessed-flag update and a later fault is not architectural).
+// Every other field is exact.
 struct Verdict {
   Outcome outcome;
   WriteList optional_writes;
+  u64 qualification_dont_care = 0;
+  std::vector<Outcome> alternatives;
 };
 
-// True when `other` is one of the outcomes `v` allows: same kind and fields,
-// and its writes are v's required writes, in order, interleaved with any
-// subset of the optional ones.
+// True when `other` is one of the outcomes `v` allows: same kind and fields
+// (qualification compared outside `qualification_dont_care`), and its writes
+// are v's required writes, in order, interleaved with any subset of the
+// optional ones; or `other` equals one of v's alternatives.
 bool accepts(const Verdict& v, const Outcome& other);
 
 }  // namespace mmu

@@ -43,7 +43,10 @@ class Walker {
         shadow_stack_(c.access.shadow_stack),
         nxe_(cpu_.efer_bit(efer::NXE) && (mode_ == PagingMode::pae || mode_ == PagingMode::level4 ||
                                           mode_ == PagingMode::level5)),
-        M_(cpu_.maxphyaddr) {}
+        M_(cpu_.maxphyaddr),
+        ept_(c.ept ? &*c.ept : nullptr) {
+    v_.outcome.has_ept = ept_ != nullptr;
+  }
 
   const Verdict& run() {
     switch (mode_) {
@@ -59,11 +62,8 @@ class Walker {
  private:
   // ---- paging off -------------------------------------------------------
   const Verdict& walk_none() {
-    v_.outcome.kind = OutcomeKind::ok;
-    v_.outcome.pa = c_.access.addr;
-    v_.outcome.page_size = 4096;
-    decide(Rule::mode_none, 0);
-    return v_;
+    check(Rule::mode_none, true, 0);
+    return finish(c_.access.addr, 4096, Rule::mode_none, 0);
   }
 
   // ---- 32-bit paging (SDM 4.3) --------------------------------------------
@@ -75,7 +75,8 @@ class Walker {
   const Verdict& walk_32bit() {
     const u64 va = c_.access.addr;
     const u64 pde_addr = (cpu_.cr3 & bits(31, 12)) + field(va, 31, 22) * 4;
-    const u64 pde = c_.memory.read(pde_addr);
+    u64 pde;
+    if (!read_guest(pde_addr, pde)) return v_;
     step(StepKind::entry, 2, "PDE", pde_addr, pde);
     if (!(pde & kP)) return not_present();
     if (pde & kPS) {
@@ -96,7 +97,8 @@ class Walker {
     combine(pde);
     upper_rw_ &= (pde & kRW) != 0;
     const u64 pte_addr = (pde & bits(31, 12)) + field(va, 21, 12) * 4;
-    const u64 pte = c_.memory.read(pte_addr);
+    u64 pte;
+    if (!read_guest(pte_addr, pte)) return v_;
     step(StepKind::entry, 1, "PTE", pte_addr, pte);
     if (!(pte & kP)) return not_present();
     use(pte_addr, pte);
@@ -116,7 +118,7 @@ class Walker {
     const u64 pdpte_rsvd = bits(2, 1) | bits(8, 5) | bits(63, M_);
     std::array<u64, 4> pdptes{};
     for (unsigned i = 0; i < 4; ++i) {
-      pdptes[i] = c_.memory.read(pdpt + 8 * i);
+      if (!read_pdpte(pdpt + 8 * i, pdptes[i])) return v_;
       step(StepKind::pdpte_load, 3, "PDPTE", pdpt + 8 * i, pdptes[i]);
       const u64 bad = (pdptes[i] & kP) ? pdptes[i] & pdpte_rsvd : 0;
       check(Rule::pdpte_load_reserved, bad != 0, bad);
@@ -136,7 +138,8 @@ class Walker {
     const RsvdCheck common[] = {{Rule::rsvd_pae_high, bits(62, M_)}, {Rule::rsvd_xd, nxe_ ? 0 : kXD}};
 
     const u64 pde_addr = (pdpte & bits(M_ - 1, 12)) + field(va, 29, 21) * 8;
-    const u64 pde = c_.memory.read(pde_addr);
+    u64 pde;
+    if (!read_guest(pde_addr, pde)) return v_;
     step(StepKind::entry, 2, "PDE", pde_addr, pde);
     if (!(pde & kP)) return not_present();
     const bool large = pde & kPS;
@@ -148,7 +151,8 @@ class Walker {
     upper_rw_ &= (pde & kRW) != 0;
 
     const u64 pte_addr = (pde & bits(M_ - 1, 12)) + field(va, 20, 12) * 8;
-    const u64 pte = c_.memory.read(pte_addr);
+    u64 pte;
+    if (!read_guest(pte_addr, pte)) return v_;
     step(StepKind::entry, 1, "PTE", pte_addr, pte);
     if (!(pte & kP)) return not_present();
     if (reserved(pte, {common[0], common[1]})) return v_;
@@ -185,7 +189,8 @@ class Walker {
     for (unsigned level = levels; level >= 1; --level) {
       const unsigned shift = 12 + 9 * (level - 1);
       const u64 addr = table + field(va, shift + 8, shift) * 8;
-      const u64 e = c_.memory.read(addr);
+      u64 e;
+      if (!read_guest(addr, e)) return v_;
       step(StepKind::entry, level, kNames[level], addr, e);
       if (!(e & kP)) return not_present();
       const bool ps = (e & kPS) != 0;
@@ -233,6 +238,151 @@ class Walker {
 
   void use(u64 addr, u64 value) { used_[nused_++] = {addr, value}; }
 
+  // ---- guest-physical accesses: through EPT when the case has it ------------
+  EptRequest paging_structure_request(u64 gpa) const {
+    EptRequest r;
+    r.gpa = gpa;
+    r.read = true;
+    r.translated = false;
+    r.gla = c_.access.addr;
+    return r;
+  }
+
+  // A guest paging-structure read. Under EPT its guest-physical address is
+  // translated first: a read, or a write when EPTP enables A/D (29.3.3.2, in
+  // which case the qualification reports both read and write).
+  bool read_guest(u64 gpa, u64& value) {
+    if (ept_) {
+      EptRequest r = paging_structure_request(gpa);
+      r.write = ept_->ad_enabled();
+      check(Rule::ept_ad_paging_write, r.write, 0);
+      const EptResult res = ept_translate(*ept_, M_, r, v_.outcome.writes, v_.optional_writes, trace_);
+      if (res.kind != OutcomeKind::ok) return ept_exit(res, gpa);
+    }
+    value = c_.memory.read(gpa);
+    return true;
+  }
+
+  // PAE PDPTE loads: reads even with EPT A/D, and not part of a linear-address
+  // translation, so a violation there has GLA-valid clear (29.3.3.2, 4.4.1).
+  bool read_pdpte(u64 gpa, u64& value) {
+    if (ept_) {
+      EptRequest r = paging_structure_request(gpa);
+      r.gla_valid = false;
+      check(Rule::nested_pdpte_load, true, 0);
+      const EptResult res = ept_translate(*ept_, M_, r, v_.outcome.writes, v_.optional_writes, trace_);
+      if (res.kind != OutcomeKind::ok) return ept_exit(res, gpa);
+    }
+    value = c_.memory.read(gpa);
+    return true;
+  }
+
+  // Ends the walk with the VM exit an EPT translation produced.
+  bool ept_exit(const EptResult& res, u64 gpa) {
+    fill_ept_exit(v_.outcome, res, gpa);
+    v_.qualification_dont_care = res.dont_care;
+    // Guest entries used before the exit: their A update is open, as for a #PF.
+    for (unsigned i = 0; i < nused_; ++i)
+      if (!(used_[i].value & kA)) merge_write(v_.optional_writes, {Space::guest, used_[i].addr, used_[i].value | kA});
+    decide(res.rule, 0);
+    return false;
+  }
+
+  void fill_ept_exit(Outcome& o, const EptResult& res, u64 gpa) const {
+    o.kind = res.kind;
+    o.gpa = gpa;
+    if (res.kind == OutcomeKind::ept_violation) {
+      o.qualification = res.qualification;
+      if (res.qualification & eptq::GLA_VALID) o.gla = c_.access.addr;
+    }
+  }
+
+  // The guest's A/D update of entry `addr` as an EPT data write (29.3.3.2); only
+  // checked when EPT A/D is off (with it on, the entry's page was already
+  // translated as a write). Writes into scratch lists: nothing is recorded.
+  EptResult guest_update_translation(u64 addr) const {
+    EptRequest r = paging_structure_request(addr);
+    r.read = false;
+    r.write = true;
+    r.read_dont_care = true;  // a read-modify-write: bit 0 is implementation-specific
+    WriteList scratch, scratch_optional;
+    return ept_translate(*ept_, M_, r, scratch, scratch_optional, nullptr);
+  }
+
+  // Guest A/D updates and, under EPT, the final access. `addr` is the
+  // guest-physical (or, without EPT, physical) address the walk produced.
+  const Verdict& finish(u64 addr, u64 size, Rule rule, u64 mattered) {
+    // SDM 4.8: A in every entry used, D in the leaf on a write.
+    WriteList guest_updates;
+    for (unsigned i = 0; i < nused_; ++i) {
+      u64 value = used_[i].value | kA;
+      const bool is_leaf = i + 1 == nused_;
+      if (is_leaf && write_) value |= kD;
+      check(Rule::ad_accessed, !(used_[i].value & kA), kA);
+      if (is_leaf && write_) check(Rule::ad_dirty, !(used_[i].value & kD), kD);
+      if (value != used_[i].value) guest_updates.push({Space::guest, used_[i].addr, value});
+    }
+    v_.outcome.kind = OutcomeKind::ok;
+    v_.outcome.page_size = size;
+    if (!ept_) {
+      v_.outcome.pa = addr;
+      for (const Write& w : guest_updates) merge_write(v_.outcome.writes, w);
+      decide(rule, mattered);
+      return v_;
+    }
+
+    // The final access through EPT (its EPT A/D land in a scratch copy until we
+    // know whether a guest update faults first).
+    EptRequest fin;
+    fin.gpa = addr;
+    fin.read = !write_ && !fetch_;
+    fin.write = write_;
+    fin.fetch = fetch_;
+    fin.shadow_stack = shadow_stack_;
+    fin.user_linear = mode_ != PagingMode::none && user_addr_;
+    fin.gla = c_.access.addr;
+    fin.linear_info_defined = mode_ != PagingMode::none;
+    fin.linear_info = (user_addr_ ? eptq::USER_LINEAR : 0) | (writable_ ? eptq::RW_LINEAR : 0) | (xd_ ? eptq::XD_LINEAR : 0);
+    WriteList final_writes = v_.outcome.writes, final_optional = v_.optional_writes;
+    const EptResult res = ept_translate(*ept_, M_, fin, final_writes, final_optional, trace_);
+
+    if (!ept_->ad_enabled()) {
+      for (const Write& w : guest_updates) {
+        check(Rule::nested_guest_ad_write, true, 0);
+        const EptResult upd = guest_update_translation(w.addr);
+        if (upd.kind == OutcomeKind::ok) continue;
+        // Whether the processor updates A/D before or after it translates the
+        // final access is not architectural: if that also fails, both exits are allowed.
+        if (res.kind != OutcomeKind::ok) {
+          Outcome alt = v_.outcome;
+          fill_ept_exit(alt, res, addr);
+          alt.writes = v_.outcome.writes;
+          v_.alternatives.push_back(alt);
+          check(Rule::nested_order_open, true, 0);
+        }
+        for (const Write& g : guest_updates) merge_write(v_.optional_writes, {Space::guest, g.addr, g.value & ~kD});
+        ept_exit(upd, w.addr);
+        return v_;
+      }
+    }
+    if (res.kind != OutcomeKind::ok) {
+      // The final access faulted: the guest's A updates may or may not have happened.
+      v_.optional_writes = final_optional;
+      for (const Write& g : guest_updates) merge_write(v_.optional_writes, {Space::guest, g.addr, g.value & ~kD});
+      fill_ept_exit(v_.outcome, res, addr);
+      v_.qualification_dont_care = res.dont_care;
+      decide(res.rule, 0);
+      return v_;
+    }
+    v_.outcome.writes = final_writes;
+    for (const Write& w : guest_updates) merge_write(v_.outcome.writes, w);
+    v_.outcome.pa = res.hpa;
+    v_.outcome.gpa = addr;
+    v_.outcome.ept_page_size = res.page_size;
+    decide(rule, mattered);
+    return v_;
+  }
+
   // Checks `checks` in order; on the first violation raises #PF with RSVD.
   bool reserved(u64 e, std::initializer_list<RsvdCheck> checks) {
     for (const RsvdCheck& rc : checks) {
@@ -261,6 +411,22 @@ class Walker {
     for (unsigned i = 0; i < nused_; ++i)
       if (!(used_[i].value & kA)) v_.optional_writes.push({Space::guest, used_[i].addr, used_[i].value | kA});
     check(Rule::ad_fault_open, !v_.optional_writes.empty(), 0);
+    // Under EPT without A/D, a processor that sets A while walking would meet
+    // an EPT violation on the first such update that EPT forbids, before it
+    // found this fault; one that sets A only on success would not.
+    if (ept_ && !ept_->ad_enabled()) {
+      for (unsigned i = 0; i < nused_; ++i) {
+        if (used_[i].value & kA) continue;
+        const EptResult upd = guest_update_translation(used_[i].addr);
+        if (upd.kind == OutcomeKind::ok) continue;
+        Outcome alt = v_.outcome;
+        alt.error_code = alt.cr2 = 0;
+        fill_ept_exit(alt, upd, used_[i].addr);
+        v_.alternatives.push_back(alt);
+        check(Rule::nested_order_open, true, 0);
+        break;
+      }
+    }
     mark_step(rule, mattered);
     decide(rule, mattered);
   }
@@ -327,22 +493,8 @@ class Walker {
       return v_;
     }
     check(Rule::access_ok, true, 0);
-
-    // SDM 4.8: A in every entry used, D in the leaf on a write.
-    v_.outcome.kind = OutcomeKind::ok;
-    v_.outcome.pa = pa;
-    v_.outcome.page_size = size;
-    for (unsigned i = 0; i < nused_; ++i) {
-      u64 value = used_[i].value | kA;
-      const bool is_leaf = i + 1 == nused_;
-      if (is_leaf && write_) value |= kD;
-      check(Rule::ad_accessed, !(used_[i].value & kA), kA);
-      if (is_leaf && write_) check(Rule::ad_dirty, !(used_[i].value & kD), kD);
-      if (value != used_[i].value) v_.outcome.writes.push({Space::guest, used_[i].addr, value});
-    }
-    decide(Rule::access_ok, mattered);
     if (trace_) trace_->steps.back().rule = leaf_rule;
-    return v_;
+    return finish(pa, size, Rule::access_ok, mattered);
   }
 
   // ---- trace ----------------------------------------------------------------
@@ -373,6 +525,7 @@ class Walker {
   const bool user_, write_, fetch_, shadow_stack_;
   const bool nxe_;  // XD is honoured: PAE/4-level/5-level with EFER.NXE = 1
   const unsigned M_;
+  const EptState* ept_;  // null: no EPT
 
   std::array<UsedEntry, 5> used_;
   unsigned nused_ = 0;
@@ -389,8 +542,11 @@ void evaluate_into(const Case& c, Verdict& out, Trace* trace) {
   o.kind = OutcomeKind::ok;
   o.pa = o.page_size = o.error_code = o.cr2 = 0;
   o.gp_reason = GpReason::none;
+  o.gpa = o.ept_page_size = o.qualification = o.gla = 0;
   o.writes.clear();
   out.optional_writes.clear();
+  out.qualification_dont_care = 0;
+  out.alternatives.clear();
   Walker(c, out, trace).run();
 }
 

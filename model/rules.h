@@ -44,6 +44,27 @@ enum class Rule : unsigned char {
   ad_dirty,              // D set on the leaf for writes
   ad_fault_open,         // A on a faulting walk: allowed, not required
   access_ok,             // every rule passed
+  // EPT (SDM vol. 3C 29.3) and nested walks
+  ept_not_present,       // EPT entry with R = W = X = 0 (and XU = 0 under MBEC)
+  ept_misconfig_w_no_r,  // XWR = 010 or 110
+  ept_misconfig_x_only,  // XWR = 100 (or XU-only) without the execute-only capability
+  ept_rsvd_phys,         // EPT entry bits 51:M
+  ept_rsvd_level,        // bits 7:3 of a PML5E/PML4E, 6:3 of a non-leaf PDPTE/PDE
+  ept_rsvd_ps,           // bit 7 where the level has no large pages (or no capability)
+  ept_rsvd_align,        // large EPT page: bits 29:12 (1G) or 20:12 (2M)
+  ept_misconfig_memtype, // leaf memory type 2, 3 or 7
+  ept_leaf,              // translation complete
+  ept_violation_read,    // data read without R somewhere on the walk
+  ept_violation_write,   // data write without W
+  ept_violation_fetch,   // fetch without X (supervisor-mode linear address, or no MBEC)
+  ept_violation_fetch_user, // MBEC: fetch from a user-mode linear address without XU
+  ept_ad_paging_write,   // EPTP.AD: guest paging-structure accesses are writes for EPT
+  ept_ad_accessed,       // EPT A on every EPT entry used
+  ept_ad_dirty,          // EPT D on the leaf for writes
+  ept_qual_open,         // qualification bits the SDM leaves undefined here
+  nested_guest_ad_write, // guest A/D updates are EPT data writes
+  nested_pdpte_load,     // PAE guest: PDPTE loads go through EPT as reads, GLA not valid
+  nested_order_open,     // guest A update vs a later guest fault: order not architectural
   count_
 };
 

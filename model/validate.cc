@@ -76,6 +76,30 @@ std::optional<InvalidCase> validate_cpu(const CpuState& c) {
   return std::nullopt;
 }
 
+// VM-entry checks on the EPTP (SDM vol. 3C 27.2.1.1) and the capabilities it uses.
+std::optional<InvalidCase> validate_ept(const EptState& ept, const CpuState& cpu) {
+  const u64 mt = field(ept.eptp, 2, 0);
+  if (mt != eptp::UC && mt != eptp::WB)
+    return bad("ept.eptp", "EPTP memory type (bits 2:0) must be 0 (UC) or 6 (WB), got " + std::to_string(mt));
+  const unsigned levels = ept.levels();
+  if (levels != 4 && levels != 5)
+    return bad("ept.eptp", "EPTP page-walk length (bits 5:3) must be 3 (4-level) or 4 (5-level)");
+  if (levels == 5 && !ept.features.has(EptFeature::level5))
+    return bad("ept.eptp", "5-level EPT needs the '5level' capability in ept.features");
+  if (ept.ad_enabled() && !ept.features.has(EptFeature::ad))
+    return bad("ept.eptp", "EPTP bit 6 (A/D enable) needs the 'ad' capability in ept.features");
+  if (ept.eptp & eptp::SSS) return bad("ept.eptp", "EPTP bit 7 (supervisor shadow-stack control) is not modelled");
+  if (ept.eptp & bits(11, 8)) return bad("ept.eptp", "EPTP bits 11:8 are reserved: " + hex(ept.eptp & bits(11, 8)));
+  if (ept.eptp & bits(63, cpu.maxphyaddr))
+    return bad("ept.eptp", "EPTP bits 63:MAXPHYADDR are reserved: " + hex(ept.eptp & bits(63, cpu.maxphyaddr)));
+  for (const auto& e : ept.memory.entries()) {
+    const std::string where = "ept.memory." + hex(e.addr);
+    if (e.addr % 8) return bad(where, "EPT entries are 8 bytes: the address must be 8-byte aligned");
+    if (e.addr >> 52) return bad(where, "physical addresses are at most 52 bits");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<InvalidCase> validate(const Case& c) {
@@ -105,6 +129,7 @@ std::optional<InvalidCase> validate(const Case& c) {
       return bad(where, "32-bit paging entries are 4 bytes; value " + hex(e.value) + " does not fit");
     if (e.addr >> 52) return bad(where, "physical addresses are at most 52 bits");
   }
+  if (c.ept) return validate_ept(*c.ept, cpu);
   return std::nullopt;
 }
 

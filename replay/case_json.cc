@@ -148,6 +148,29 @@ mmu::PhysMemory memory_from_json(const json& j, const std::string& p) {
   return m;
 }
 
+mmu::EptState ept_from_json(const json& j) {
+  const std::string p = "ept";
+  object(j, p);
+  only_keys(j, p, {"eptp", "features", "memory"});
+  mmu::EptState e;
+  e.eptp = get_u64(j, p, "eptp", std::nullopt);
+  if (const json* v = member(j, p, "features", false)) {
+    if (!v->is_array()) throw CaseError("ept.features", "expected an array of capability names");
+    for (const json& f : *v) {
+      auto feat = f.is_string() ? mmu::ept_feature_from_name(f.get<std::string>()) : std::nullopt;
+      if (!feat) {
+        std::string names;
+        for (unsigned i = 0; i < mmu::kEptFeatureCount; ++i)
+          names += (i ? ", " : "") + std::string(mmu::ept_feature_name(static_cast<mmu::EptFeature>(i)));
+        throw CaseError("ept.features", fmt::format("unknown EPT capability {} (known: {})", f.dump(), names));
+      }
+      e.features.add(*feat);
+    }
+  }
+  if (const json* m = member(j, p, "memory", false)) e.memory = memory_from_json(*m, "ept.memory");
+  return e;
+}
+
 json writes_to_json(const mmu::WriteList& ws) {
   json a = json::array();
   for (const mmu::Write& w : ws)
@@ -181,8 +204,6 @@ std::string hex(u64 v) { return fmt::format("{:#x}", v); }
 
 CaseFile case_from_json(const json& j) {
   object(j, "");
-  if (j.contains("ept"))
-    throw CaseError("ept", "EPT cases are not supported by this build yet (guest paging only)");
   CaseFile f;
   if (const json* n = member(j, "", "name", false)) {
     if (!n->is_string()) throw CaseError("name", "expected a string");
@@ -191,8 +212,13 @@ CaseFile case_from_json(const json& j) {
   f.kase.cpu = cpu_from_json(*member(j, "", "cpu", true));
   f.kase.access = access_from_json(*member(j, "", "access", true));
   if (const json* m = member(j, "", "memory", false)) f.kase.memory = memory_from_json(*m, "memory");
+  if (const json* e = member(j, "", "ept", false)) f.kase.ept = ept_from_json(*e);
   if (auto err = mmu::validate(f.kase)) throw CaseError(err->field, err->message);
-  if (const json* e = member(j, "", "expect", false)) f.expect = verdict_from_json(*e, "expect");
+  if (const json* e = member(j, "", "expect", false)) {
+    f.expect = verdict_from_json(*e, "expect");
+    f.expect->outcome.has_ept = f.kase.ept.has_value();
+    for (mmu::Outcome& alt : f.expect->alternatives) alt.has_ept = f.kase.ept.has_value();
+  }
   return f;
 }
 
@@ -218,6 +244,15 @@ json case_to_json(const mmu::Case& c) {
   j["cpu"] = cpu;
   j["access"] = access;
   j["memory"] = memory;
+  if (c.ept) {
+    json ef = json::array();
+    for (unsigned i = 0; i < mmu::kEptFeatureCount; ++i)
+      if (c.ept->features.has(static_cast<mmu::EptFeature>(i)))
+        ef.push_back(std::string(mmu::ept_feature_name(static_cast<mmu::EptFeature>(i))));
+    json em = json::object();
+    for (const auto& e : c.ept->memory.entries()) em[hex(e.addr)] = hex(e.value);
+    j["ept"] = {{"eptp", hex(c.ept->eptp)}, {"features", ef}, {"memory", em}};
+  }
   return j;
 }
 
@@ -227,6 +262,10 @@ json outcome_to_json(const mmu::Outcome& o) {
     case mmu::OutcomeKind::ok:
       j["pa"] = hex(o.pa);
       j["page_size"] = o.page_size;
+      if (o.has_ept) {
+        j["gpa"] = hex(o.gpa);
+        j["ept_page_size"] = o.ept_page_size;
+      }
       j["writes"] = writes_to_json(o.writes);
       break;
     case mmu::OutcomeKind::page_fault:
@@ -238,7 +277,14 @@ json outcome_to_json(const mmu::Outcome& o) {
       j["reason"] = std::string(mmu::gp_reason_name(o.gp_reason));
       break;
     case mmu::OutcomeKind::ept_violation:
+      j["qualification"] = hex(o.qualification);
+      j["gpa"] = hex(o.gpa);
+      if (o.qualification & mmu::eptq::GLA_VALID) j["gla"] = hex(o.gla);
+      if (!o.writes.empty()) j["writes"] = writes_to_json(o.writes);
+      break;
     case mmu::OutcomeKind::ept_misconfig:
+      j["gpa"] = hex(o.gpa);
+      if (!o.writes.empty()) j["writes"] = writes_to_json(o.writes);
       break;
   }
   return j;
@@ -247,6 +293,12 @@ json outcome_to_json(const mmu::Outcome& o) {
 json verdict_to_json(const mmu::Verdict& v) {
   json j = outcome_to_json(v.outcome);
   if (!v.optional_writes.empty()) j["may_write"] = writes_to_json(v.optional_writes);
+  if (v.qualification_dont_care) j["qualification_undefined"] = hex(v.qualification_dont_care);
+  if (!v.alternatives.empty()) {
+    json alts = json::array();
+    for (const mmu::Outcome& o : v.alternatives) alts.push_back(outcome_to_json(o));
+    j["alternatives"] = alts;
+  }
   return j;
 }
 
@@ -256,12 +308,12 @@ mmu::Verdict verdict_from_json(const json& j, const std::string& p) {
   mmu::Outcome& o = v.outcome;
   const json& kind = *member(j, p, "outcome", true);
   if (kind == "ok") {
-    only_keys(j, p, {"outcome", "pa", "page_size", "writes"});
+    only_keys(j, p, {"outcome", "pa", "page_size", "gpa", "ept_page_size", "writes"});
     o.kind = mmu::OutcomeKind::ok;
     o.pa = get_u64(j, p, "pa", std::nullopt);
     o.page_size = get_u64(j, p, "page_size", std::nullopt);
   } else if (kind == "page_fault") {
-    only_keys(j, p, {"outcome", "error_code", "cr2", "writes", "may_write"});
+    only_keys(j, p, {"outcome", "error_code", "cr2", "writes", "may_write", "alternatives"});
     o.kind = mmu::OutcomeKind::page_fault;
     o.error_code = get_u64(j, p, "error_code", std::nullopt);
     o.cr2 = get_u64(j, p, "cr2", std::nullopt);
@@ -272,11 +324,31 @@ mmu::Verdict verdict_from_json(const json& j, const std::string& p) {
     if (r == "non-canonical") o.gp_reason = mmu::GpReason::non_canonical;
     else if (r == "pdpte-reserved") o.gp_reason = mmu::GpReason::pdpte_reserved;
     else throw CaseError(p + ".reason", "expected \"non-canonical\" or \"pdpte-reserved\"");
+  } else if (kind == "ept_violation") {
+    only_keys(j, p, {"outcome", "qualification", "gpa", "gla", "writes", "may_write", "qualification_undefined", "alternatives"});
+    o.kind = mmu::OutcomeKind::ept_violation;
+    o.qualification = get_u64(j, p, "qualification", std::nullopt);
+    o.gpa = get_u64(j, p, "gpa", std::nullopt);
+    o.gla = get_u64(j, p, "gla", (o.qualification & mmu::eptq::GLA_VALID) ? std::nullopt : std::optional<u64>(0));
+  } else if (kind == "ept_misconfig") {
+    only_keys(j, p, {"outcome", "gpa", "writes", "may_write", "alternatives"});
+    o.kind = mmu::OutcomeKind::ept_misconfig;
+    o.gpa = get_u64(j, p, "gpa", std::nullopt);
   } else {
-    throw CaseError(p + ".outcome", fmt::format("unknown or unsupported outcome {}", kind.dump()));
+    throw CaseError(p + ".outcome", fmt::format("unknown outcome {}", kind.dump()));
+  }
+  if (o.kind == mmu::OutcomeKind::ok && j.contains("gpa")) {
+    o.gpa = get_u64(j, p, "gpa", std::nullopt);
+    o.ept_page_size = get_u64(j, p, "ept_page_size", std::nullopt);
   }
   if (const json* w = member(j, p, "writes", false)) o.writes = writes_from_json(*w, p + ".writes");
   if (const json* w = member(j, p, "may_write", false)) v.optional_writes = writes_from_json(*w, p + ".may_write");
+  v.qualification_dont_care = get_u64(j, p, "qualification_undefined", 0);
+  if (const json* a = member(j, p, "alternatives", false)) {
+    if (!a->is_array()) throw CaseError(p + ".alternatives", "expected an array of outcomes");
+    for (std::size_t i = 0; i < a->size(); ++i)
+      v.alternatives.push_back(verdict_from_json((*a)[i], fmt::format("{}.alternatives[{}]", p, i)).outcome);
+  }
   return v;
 }
 

@@ -42,10 +42,30 @@ std::string decode_entry(const mmu::TraceStep& s) {
   return out;
 }
 
+std::string decode_ept_entry(const mmu::TraceStep& s) {
+  struct Flag { unsigned bit; const char* name; };
+  static constexpr Flag kFlags[] = {{0, "R"}, {1, "W"}, {2, "X"}, {6, "IPAT"}, {7, "PS"}, {8, "A"}, {9, "D"}, {10, "XU"}};
+  std::string out;
+  for (const Flag& f : kFlags) {
+    if (!mmu::test(s.value, f.bit)) continue;
+    const bool mattered = mmu::test(s.mattered, f.bit);
+    out += fmt::format("{}{}{}{}", out.empty() ? "" : " ", mattered ? "[" : "", f.name, mattered ? "]" : "");
+  }
+  out += fmt::format(" MT={}", mmu::field(s.value, 5, 3));
+  const u64 other = s.mattered & ~(mmu::bits(2, 0) | mmu::bits(10, 6));
+  if (other) out += fmt::format(" [bits {:#x}]", other);
+  return out;
+}
+
 }  // namespace
 
 bool same_verdict(const mmu::Verdict& a, const mmu::Verdict& b) {
-  return a.outcome == b.outcome && sorted(a.optional_writes) == sorted(b.optional_writes);
+  if (!(a.outcome == b.outcome) || sorted(a.optional_writes) != sorted(b.optional_writes) ||
+      a.qualification_dont_care != b.qualification_dont_care || a.alternatives.size() != b.alternatives.size())
+    return false;
+  for (const mmu::Outcome& alt : a.alternatives)
+    if (std::find(b.alternatives.begin(), b.alternatives.end(), alt) == b.alternatives.end()) return false;
+  return true;
 }
 
 ReplayResult replay_case(const CaseFile& f, std::span<const Engine* const> engines) {
@@ -74,6 +94,9 @@ ReplayResult replay_case(const CaseFile& f, std::span<const Engine* const> engin
 std::string describe_outcome(const mmu::Outcome& o) {
   switch (o.kind) {
     case mmu::OutcomeKind::ok:
+      if (o.has_ept)
+        return fmt::format("ok gpa={:#x} hpa={:#x} size={} ept_size={}{}", o.gpa, o.pa, o.page_size, o.ept_page_size,
+                           o.writes.empty() ? "" : " writes: " + describe_writes(o.writes));
       return fmt::format("ok pa={:#x} size={}{}", o.pa, o.page_size,
                          o.writes.empty() ? "" : " writes: " + describe_writes(o.writes));
     case mmu::OutcomeKind::page_fault:
@@ -81,8 +104,12 @@ std::string describe_outcome(const mmu::Outcome& o) {
                          o.writes.empty() ? "" : " writes: " + describe_writes(o.writes));
     case mmu::OutcomeKind::general_protection:
       return fmt::format("#GP ({})", mmu::gp_reason_name(o.gp_reason));
-    default:
-      return std::string(mmu::outcome_kind_name(o.kind));
+    case mmu::OutcomeKind::ept_violation:
+      return fmt::format("EPT violation qual={:#x} gpa={:#x}{}{}", o.qualification, o.gpa,
+                         (o.qualification & mmu::eptq::GLA_VALID) ? fmt::format(" gla={:#x}", o.gla) : "",
+                         o.writes.empty() ? "" : " writes: " + describe_writes(o.writes));
+    case mmu::OutcomeKind::ept_misconfig:
+      return fmt::format("EPT misconfig gpa={:#x}{}", o.gpa, o.writes.empty() ? "" : " writes: " + describe_writes(o.writes));
   }
 }
 
@@ -105,6 +132,14 @@ std::string render_text(const ReplayResult& r, std::string_view source, bool col
   out += fmt::format("  access  {} {:#x} ({}{}{})\n", kKinds[static_cast<int>(c.access.kind)], c.access.addr,
                      mmu::is_user_access(c.cpu, c.access) ? "user-mode" : "supervisor-mode",
                      c.access.implicit ? ", implicit" : "", c.access.shadow_stack ? ", shadow stack" : "");
+  if (c.ept) {
+    std::string ef;
+    for (unsigned i = 0; i < mmu::kEptFeatureCount; ++i)
+      if (c.ept->features.has(static_cast<mmu::EptFeature>(i)))
+        ef += (ef.empty() ? "" : " ") + std::string(mmu::ept_feature_name(static_cast<mmu::EptFeature>(i)));
+    out += fmt::format("  ept     EPTP={:#x} ({}-level{}) [{}]\n", c.ept->eptp, c.ept->levels(),
+                       c.ept->ad_enabled() ? ", A/D on" : "", ef);
+  }
   if (r.file.expect) out += fmt::format("  {:<8}{}\n", "expect", describe_outcome(r.file.expect->outcome));
   for (const EngineRun& run : r.runs) {
     if (run.unsupported) {
@@ -115,13 +150,18 @@ std::string render_text(const ReplayResult& r, std::string_view source, bool col
                        run.agrees ? "" : "   <-- DIVERGES", off);
     if (!run.verdict.optional_writes.empty())
       out += fmt::format("  {:<8}may also write: {}\n", "", describe_writes(run.verdict.optional_writes));
+    if (run.verdict.qualification_dont_care)
+      out += fmt::format("  {:<8}qualification bits left undefined by the SDM: {:#x}\n", "", run.verdict.qualification_dont_care);
+    for (const mmu::Outcome& alt : run.verdict.alternatives)
+      out += fmt::format("  {:<8}or, equally allowed: {}\n", "", describe_outcome(alt));
   }
   for (const EngineRun& run : r.runs) {
     if (run.unsupported || run.trace.steps.empty()) continue;
     out += fmt::format("  walk ({}):\n", run.engine);
     for (const mmu::TraceStep& s : run.trace.steps) {
-      out += fmt::format("    {:<6}{} @{:#011x} = {:#018x}  {}", s.name, s.kind == mmu::StepKind::pdpte_load ? "*" : " ",
-                         s.addr, s.value, decode_entry(s));
+      out += fmt::format("    {}{:<7}{} @{:#011x} = {:#018x}  {}", s.space == mmu::Space::ept ? "  " : "", s.name,
+                         s.kind == mmu::StepKind::pdpte_load ? "*" : " ", s.addr, s.value,
+                         s.space == mmu::Space::ept ? decode_ept_entry(s) : decode_entry(s));
       if (s.rule != mmu::Rule::none) out += fmt::format("  -> {}", mmu::rule_info(s.rule).id);
       out += "\n";
     }
