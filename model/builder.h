@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "model/case.h"
+#include "model/ept.h"
 
 namespace mmu {
 
@@ -75,6 +76,49 @@ class ChainBuilder {
 
  private:
   Case& c_;
+  u64 next_free_;
+};
+
+// The same for EPT: writes an EPT chain for one guest-physical address into
+// `ept.memory`, below the root table that EPTP names.
+//
+//   mmu::EptChainBuilder eb(ept);   // ept.eptp already set
+//   eb.map(0x3000, /*leaf=*/0x9000 | 0x7 | (6 << 3), 1, {0x7, 0x7, 0x7});
+class EptChainBuilder {
+ public:
+  explicit EptChainBuilder(EptState& ept, u64 next_free = 0x800000) : ept_(ept), next_free_(next_free) {}
+
+  std::vector<u64> map(u64 gpa, u64 leaf, unsigned leaf_level, std::initializer_list<u64> upper_flags) {
+    const unsigned top = ept_.levels();
+    if (leaf_level < 1 || leaf_level > top || upper_flags.size() != top - leaf_level)
+      throw std::invalid_argument("EptChainBuilder::map: levels do not match the EPTP walk length");
+    u64 table = ept_.eptp & bits(51, 12);
+    std::vector<u64> addrs;
+    auto flag = upper_flags.begin();
+    for (unsigned level = top; level >= leaf_level; --level) {
+      const unsigned shift = 12 + 9 * (level - 1);
+      const u64 addr = table + field(gpa, shift + 8, shift) * 8;
+      addrs.push_back(addr);
+      if (level == leaf_level) {
+        ept_.memory.set(addr, leaf);
+        break;
+      }
+      const u64 existing = ept_.memory.read(addr);
+      u64 next;
+      if (existing & 7) {
+        next = existing & bits(51, 12);
+      } else {
+        next = next_free_;
+        next_free_ += 0x1000;
+      }
+      ept_.memory.set(addr, next | *flag++);
+      table = next;
+    }
+    return addrs;
+  }
+
+ private:
+  EptState& ept_;
   u64 next_free_;
 };
 
