@@ -77,6 +77,26 @@ BENCHMARK_CAPTURE(BM_Walk, 4level_1g, PagingMode::level4, 3);
 BENCHMARK_CAPTURE(BM_Walk, 5level_4k, PagingMode::level5, 1);
 BENCHMARK_CAPTURE(BM_WalkTraced, 4level_4k, PagingMode::level4, 1);
 
+// A 4-level guest under 4-level EPT: five guest-physical translations (four
+// guest tables and the final page), each a 4-level EPT walk.
+Case nested_4on4(bool ad) {
+  Case c = mapped(PagingMode::level4, 1);
+  EptState e;
+  e.eptp = 0x5000 | eptp::WB | eptp::WALK4 | (ad ? eptp::AD : 0);
+  e.features = EptFeatureSet::all();
+  EptChainBuilder eb(e);
+  for (const auto& entry : c.memory.entries()) {
+    const u64 page = entry.addr & ~u64{0xfff};
+    eb.map(page, (0x4000000 + page) | 7 | (6 << 3), 1, {7, 7, 7});
+  }
+  eb.map(0x5000, 0x4005000 | 7 | (6 << 3), 1, {7, 7, 7});
+  c.ept = e;
+  return c;
+}
+void BM_Nested(benchmark::State& state, bool ad) { run(state, nested_4on4(ad), false); }
+BENCHMARK_CAPTURE(BM_Nested, 4on4_4k, false);
+BENCHMARK_CAPTURE(BM_Nested, 4on4_4k_ad, true);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -3,6 +3,7 @@
 //   mmu::Verdict v = mmu::reference::evaluate(c);
 //   if (!mmu::accepts(v, other_engine_outcome)) { /* divergence */ }
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <string_view>
@@ -34,6 +35,14 @@ struct Write {
 class WriteList {
  public:
   static constexpr std::size_t kCapacity = 48;
+  WriteList() = default;
+  // Copies only the used part: a full copy would move a kilobyte per outcome.
+  WriteList(const WriteList& o) : size_(o.size_) { std::copy(o.begin(), o.end(), items_.data()); }
+  WriteList& operator=(const WriteList& o) {
+    size_ = o.size_;
+    std::copy(o.begin(), o.end(), items_.data());
+    return *this;
+  }
   void push(const Write& w) {
     if (size_ < kCapacity) items_[size_++] = w;
   }

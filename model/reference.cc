@@ -309,27 +309,36 @@ class Walker {
     return ept_translate(*ept_, M_, r, scratch, scratch_optional, nullptr);
   }
 
-  // Guest A/D updates and, under EPT, the final access. `addr` is the
-  // guest-physical (or, without EPT, physical) address the walk produced.
-  const Verdict& finish(u64 addr, u64 size, Rule rule, u64 mattered) {
-    // SDM 4.8: A in every entry used, D in the leaf on a write.
-    WriteList guest_updates;
+  // SDM 4.8: A in every entry used, D in the leaf on a write. Entries are
+  // distinct within one walk unless tables are shared; merge in that case.
+  void guest_ad_updates(WriteList& out) {
     for (unsigned i = 0; i < nused_; ++i) {
       u64 value = used_[i].value | kA;
       const bool is_leaf = i + 1 == nused_;
       if (is_leaf && write_) value |= kD;
       check(Rule::ad_accessed, !(used_[i].value & kA), kA);
       if (is_leaf && write_) check(Rule::ad_dirty, !(used_[i].value & kD), kD);
-      if (value != used_[i].value) guest_updates.push({Space::guest, used_[i].addr, value});
+      if (value == used_[i].value) continue;
+      bool shared = false;
+      for (unsigned j = 0; j < i; ++j) shared |= used_[j].addr == used_[i].addr;
+      if (shared) merge_write(out, {Space::guest, used_[i].addr, value});
+      else out.push({Space::guest, used_[i].addr, value});
     }
+  }
+
+  // Guest A/D updates and, under EPT, the final access. `addr` is the
+  // guest-physical (or, without EPT, physical) address the walk produced.
+  const Verdict& finish(u64 addr, u64 size, Rule rule, u64 mattered) {
     v_.outcome.kind = OutcomeKind::ok;
     v_.outcome.page_size = size;
     if (!ept_) {
       v_.outcome.pa = addr;
-      for (const Write& w : guest_updates) merge_write(v_.outcome.writes, w);
+      guest_ad_updates(v_.outcome.writes);
       decide(rule, mattered);
       return v_;
     }
+    WriteList guest_updates;
+    guest_ad_updates(guest_updates);
 
     // The final access through EPT (its EPT A/D land in a scratch copy until we
     // know whether a guest update faults first).
