@@ -354,6 +354,21 @@ TEST(Nested, MbecUserExecuteFollowsTheGuestUserBit) {
   }
 }
 
+TEST(Nested, MbecUserExecuteIsAndedOverLevels) {
+  Nested n = nested(AccessKind::fetch, 0x7, {EptFeature::mbec});
+  std::vector<std::pair<u64, u64>> all;
+  for (const auto& e : n.c.ept->memory.entries()) all.emplace_back(e.addr, e.value);
+  for (const auto& [addr, value] : all) n.c.ept->memory.set(addr, value | XU);
+  ASSERT_EQ(eval(n.c).outcome.kind, OutcomeKind::ok);
+  // Clear XU in the EPT PML4E only: the data page's leaf still has it.
+  const u64 pml4e = (n.c.ept->eptp & bits(51, 12)) + field(0x7000, 47, 39) * 8;
+  n.c.ept->memory.set(pml4e, n.c.ept->memory.read(pml4e) & ~XU);
+  Verdict v = eval(n.c);
+  ASSERT_EQ(v.outcome.kind, OutcomeKind::ept_violation) << "the first guest-table access already needs nothing but R";
+  EXPECT_EQ(v.outcome.gpa, 0x7234u) << "only the user-mode fetch needs XU";
+  EXPECT_EQ(qual(v) & (eptq::FETCH | eptq::USER_EXECUTABLE | eptq::EXECUTABLE), eptq::FETCH | eptq::EXECUTABLE);
+}
+
 TEST(Nested, PaePdpteLoadIsAReadWithoutLinearAddress_3C_29_3_3_2) {
   Case c = pure_ept(0, AccessKind::read, {EptFeature::ad}, true);
   c.cpu.cr0 = cr0::PE | cr0::ET | cr0::PG;
