@@ -282,10 +282,21 @@ class Walker {
     fill_ept_exit(v_.outcome, res, gpa);
     v_.qualification_dont_care = res.dont_care;
     // Guest entries used before the exit: their A update is open, as for a #PF.
-    for (unsigned i = 0; i < nused_; ++i)
-      if (!(used_[i].value & kA)) merge_write(v_.optional_writes, {Space::guest, used_[i].addr, used_[i].value | kA});
+    optional_guest_accessed();
     decide(res.rule, 0);
     return false;
+  }
+
+  // On a walk that ends in a fault or VM exit, the A updates of the guest
+  // entries used so far may or may not have happened (ad.fault-open) -- but
+  // only those that could happen: under EPT without A/D an update is an EPT
+  // write, and one EPT forbids would have been an exit of its own.
+  void optional_guest_accessed() {
+    for (unsigned i = 0; i < nused_; ++i) {
+      if (used_[i].value & kA) continue;
+      if (ept_ && !ept_->ad_enabled() && guest_update_translation(used_[i].addr).kind != OutcomeKind::ok) continue;
+      merge_write(v_.optional_writes, {Space::guest, used_[i].addr, used_[i].value | kA});
+    }
   }
 
   void fill_ept_exit(Outcome& o, const EptResult& res, u64 gpa) const {
@@ -348,9 +359,11 @@ class Walker {
     fin.write = write_;
     fin.fetch = fetch_;
     fin.shadow_stack = shadow_stack_;
-    fin.user_linear = mode_ != PagingMode::none && user_addr_;
+    // With CR0.PG = 0 every linear address counts as user-mode and read/write
+    // (3C Table 28-7), which is where user_addr_/writable_ start.
+    fin.user_linear = user_addr_;
     fin.gla = c_.access.addr;
-    fin.linear_info_defined = mode_ != PagingMode::none;
+    fin.linear_info_defined = true;
     fin.linear_info = (user_addr_ ? eptq::USER_LINEAR : 0) | (writable_ ? eptq::RW_LINEAR : 0) | (xd_ ? eptq::XD_LINEAR : 0);
     WriteList final_writes = v_.outcome.writes, final_optional = v_.optional_writes;
     const EptResult res = ept_translate(*ept_, M_, fin, final_writes, final_optional, trace_);
@@ -369,7 +382,6 @@ class Walker {
           v_.alternatives.push_back(alt);
           check(Rule::nested_order_open, true, 0);
         }
-        for (const Write& g : guest_updates) merge_write(v_.optional_writes, {Space::guest, g.addr, g.value & ~kD});
         ept_exit(upd, w.addr);
         return v_;
       }
@@ -377,7 +389,7 @@ class Walker {
     if (res.kind != OutcomeKind::ok) {
       // The final access faulted: the guest's A updates may or may not have happened.
       v_.optional_writes = final_optional;
-      for (const Write& g : guest_updates) merge_write(v_.optional_writes, {Space::guest, g.addr, g.value & ~kD});
+      optional_guest_accessed();
       fill_ept_exit(v_.outcome, res, addr);
       v_.qualification_dont_care = res.dont_care;
       decide(res.rule, 0);
@@ -417,8 +429,7 @@ class Walker {
     v_.outcome.error_code = ec;
     v_.outcome.cr2 = c_.access.addr;
     // SDM 4.8 does not say whether A is set in entries read before a fault.
-    for (unsigned i = 0; i < nused_; ++i)
-      if (!(used_[i].value & kA)) v_.optional_writes.push({Space::guest, used_[i].addr, used_[i].value | kA});
+    optional_guest_accessed();
     check(Rule::ad_fault_open, !v_.optional_writes.empty(), 0);
     // Under EPT without A/D, a processor that sets A while walking would meet
     // an EPT violation on the first such update that EPT forbids, before it

@@ -275,6 +275,7 @@ json outcome_to_json(const mmu::Outcome& o) {
       break;
     case mmu::OutcomeKind::general_protection:
       j["reason"] = std::string(mmu::gp_reason_name(o.gp_reason));
+      if (!o.writes.empty()) j["writes"] = writes_to_json(o.writes);  // EPT A/D of PAE PDPTE loads
       break;
     case mmu::OutcomeKind::ept_violation:
       j["qualification"] = hex(o.qualification);
@@ -318,7 +319,7 @@ mmu::Verdict verdict_from_json(const json& j, const std::string& p) {
     o.error_code = get_u64(j, p, "error_code", std::nullopt);
     o.cr2 = get_u64(j, p, "cr2", std::nullopt);
   } else if (kind == "general_protection") {
-    only_keys(j, p, {"outcome", "reason"});
+    only_keys(j, p, {"outcome", "reason", "writes", "may_write"});
     o.kind = mmu::OutcomeKind::general_protection;
     const json& r = *member(j, p, "reason", true);
     if (r == "non-canonical") o.gp_reason = mmu::GpReason::non_canonical;

@@ -193,7 +193,7 @@ TEST(EptViolation, UndefinedBitsAreDeclared_3C_Table_28_7) {
   EptChainBuilder(*c.ept).map(kGpa, 0x9000 | R | WB, 1, {RWX, RWX, RWX});
   Verdict v = eval(c);
   EXPECT_EQ(v.qualification_dont_care & eptq::USER_EXECUTABLE, eptq::USER_EXECUTABLE) << "bit 6 without MBEC";
-  EXPECT_EQ(v.qualification_dont_care & bits(11, 9), bits(11, 9)) << "bits 11:9 with guest paging off";
+  EXPECT_EQ(v.qualification_dont_care & bits(11, 9), bits(11, 9)) << "bits 11:9 without advanced information";
   Outcome other = v.outcome;
   other.qualification |= eptq::USER_EXECUTABLE;
   EXPECT_TRUE(accepts(v, other));
