@@ -26,4 +26,20 @@ constexpr u64 sign_extend(u64 v, unsigned top) {
   return static_cast<u64>(static_cast<std::int64_t>(v << shift) >> shift);
 }
 
+// A set of the enumerators of an enum class whose last enumerator is count_.
+template <typename Enum>
+class EnumSet {
+ public:
+  static constexpr unsigned kCount = static_cast<unsigned>(Enum::count_);
+  constexpr bool has(Enum f) const { return mask_ & bit(static_cast<unsigned>(f)); }
+  constexpr EnumSet& add(Enum f) { mask_ |= bit(static_cast<unsigned>(f)); return *this; }
+  constexpr EnumSet& remove(Enum f) { mask_ &= ~bit(static_cast<unsigned>(f)); return *this; }
+  constexpr u64 mask() const { return mask_; }
+  static constexpr EnumSet all() { EnumSet s; s.mask_ = bit(kCount) - 1; return s; }
+  friend constexpr bool operator==(EnumSet, EnumSet) = default;
+
+ private:
+  u64 mask_ = 0;
+};
+
 }  // namespace mmu

@@ -59,19 +59,7 @@ inline constexpr unsigned kFeatureCount = static_cast<unsigned>(Feature::count_)
 std::string_view feature_name(Feature f);
 std::optional<Feature> feature_from_name(std::string_view name);
 
-class FeatureSet {
- public:
-  constexpr FeatureSet() = default;
-  constexpr bool has(Feature f) const { return mask_ & bit(static_cast<unsigned>(f)); }
-  constexpr FeatureSet& add(Feature f) { mask_ |= bit(static_cast<unsigned>(f)); return *this; }
-  constexpr FeatureSet& remove(Feature f) { mask_ &= ~bit(static_cast<unsigned>(f)); return *this; }
-  constexpr u64 mask() const { return mask_; }
-  static constexpr FeatureSet all() { FeatureSet s; s.mask_ = bit(kFeatureCount) - 1; return s; }
-  friend constexpr bool operator==(FeatureSet, FeatureSet) = default;
-
- private:
-  u64 mask_ = 0;
-};
+using FeatureSet = EnumSet<Feature>;
 
 enum class Vendor : unsigned char { intel, amd };
 

@@ -31,17 +31,7 @@ inline constexpr unsigned kEptFeatureCount = static_cast<unsigned>(EptFeature::c
 std::string_view ept_feature_name(EptFeature f);
 std::optional<EptFeature> ept_feature_from_name(std::string_view name);
 
-class EptFeatureSet {
- public:
-  constexpr bool has(EptFeature f) const { return mask_ & bit(static_cast<unsigned>(f)); }
-  constexpr EptFeatureSet& add(EptFeature f) { mask_ |= bit(static_cast<unsigned>(f)); return *this; }
-  constexpr EptFeatureSet& remove(EptFeature f) { mask_ &= ~bit(static_cast<unsigned>(f)); return *this; }
-  static constexpr EptFeatureSet all() { EptFeatureSet s; s.mask_ = bit(kEptFeatureCount) - 1; return s; }
-  friend constexpr bool operator==(EptFeatureSet, EptFeatureSet) = default;
-
- private:
-  u64 mask_ = 0;
-};
+using EptFeatureSet = EnumSet<EptFeature>;
 
 // EPTP (SDM vol. 3C, "Extended-Page-Table Pointer (EPTP)"):
 //   M-1:12 PML4/PML5 table | 11:8 rsvd | 7 supervisor shadow-stack control | 6 A/D enable

@@ -1,6 +1,7 @@
 #include "replay/case_json.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <charconv>
 #include <set>
@@ -77,6 +78,22 @@ const json& object(const json& j, const std::string& path) {
   return j;
 }
 
+template <typename Enum>
+mmu::EnumSet<Enum> flags_from_json(const json& v, const std::string& field, std::string_view what,
+                                   std::optional<Enum> (*from_name)(std::string_view), std::string_view (*name)(Enum)) {
+  if (!v.is_array()) throw CaseError(field, fmt::format("expected an array of {} names", what));
+  mmu::EnumSet<Enum> set;
+  for (const json& f : v) {
+    auto flag = f.is_string() ? from_name(f.get<std::string>()) : std::nullopt;
+    if (!flag) {
+      throw CaseError(field, fmt::format("unknown {} {} (known: {})", what, f.dump(),
+                                         fmt::join(names_of(mmu::EnumSet<Enum>::all(), name), ", ")));
+    }
+    set.add(*flag);
+  }
+  return set;
+}
+
 mmu::CpuState cpu_from_json(const json& j) {
   const std::string p = "cpu";
   object(j, p);
@@ -103,19 +120,8 @@ mmu::CpuState cpu_from_json(const json& j) {
     else if (*v == "amd") c.vendor = mmu::Vendor::amd;
     else throw CaseError("cpu.vendor", fmt::format("expected \"intel\" or \"amd\", got {}", v->dump()));
   }
-  if (const json* v = member(j, p, "features", false)) {
-    if (!v->is_array()) throw CaseError("cpu.features", "expected an array of feature names");
-    for (const json& f : *v) {
-      auto feat = f.is_string() ? mmu::feature_from_name(f.get<std::string>()) : std::nullopt;
-      if (!feat) {
-        std::string names;
-        for (unsigned i = 0; i < mmu::kFeatureCount; ++i)
-          names += (i ? ", " : "") + std::string(mmu::feature_name(static_cast<mmu::Feature>(i)));
-        throw CaseError("cpu.features", fmt::format("unknown feature {} (known: {})", f.dump(), names));
-      }
-      c.features.add(*feat);
-    }
-  }
+  if (const json* v = member(j, p, "features", false))
+    c.features = flags_from_json(*v, "cpu.features", "feature", mmu::feature_from_name, mmu::feature_name);
   return c;
 }
 
@@ -154,19 +160,8 @@ mmu::EptState ept_from_json(const json& j) {
   only_keys(j, p, {"eptp", "features", "memory"});
   mmu::EptState e;
   e.eptp = get_u64(j, p, "eptp", std::nullopt);
-  if (const json* v = member(j, p, "features", false)) {
-    if (!v->is_array()) throw CaseError("ept.features", "expected an array of capability names");
-    for (const json& f : *v) {
-      auto feat = f.is_string() ? mmu::ept_feature_from_name(f.get<std::string>()) : std::nullopt;
-      if (!feat) {
-        std::string names;
-        for (unsigned i = 0; i < mmu::kEptFeatureCount; ++i)
-          names += (i ? ", " : "") + std::string(mmu::ept_feature_name(static_cast<mmu::EptFeature>(i)));
-        throw CaseError("ept.features", fmt::format("unknown EPT capability {} (known: {})", f.dump(), names));
-      }
-      e.features.add(*feat);
-    }
-  }
+  if (const json* v = member(j, p, "features", false))
+    e.features = flags_from_json(*v, "ept.features", "EPT capability", mmu::ept_feature_from_name, mmu::ept_feature_name);
   if (const json* m = member(j, p, "memory", false)) e.memory = memory_from_json(*m, "ept.memory");
   return e;
 }
@@ -227,11 +222,7 @@ json case_to_json(const mmu::Case& c) {
               {"efer", hex(c.cpu.efer)},       {"rflags", hex(c.cpu.rflags)}, {"cpl", c.cpu.cpl},
               {"pkru", hex(c.cpu.pkru)},       {"pkrs", hex(c.cpu.pkrs)}, {"maxphyaddr", c.cpu.maxphyaddr},
               {"vendor", c.cpu.vendor == mmu::Vendor::intel ? "intel" : "amd"}};
-  json feats = json::array();
-  for (unsigned i = 0; i < mmu::kFeatureCount; ++i)
-    if (c.cpu.features.has(static_cast<mmu::Feature>(i)))
-      feats.push_back(std::string(mmu::feature_name(static_cast<mmu::Feature>(i))));
-  cpu["features"] = feats;
+  cpu["features"] = names_of(c.cpu.features, mmu::feature_name);
   static constexpr const char* kKinds[] = {"read", "write", "fetch"};
   json access = {{"addr", hex(c.access.addr)},
                  {"kind", kKinds[static_cast<int>(c.access.kind)]},
@@ -245,10 +236,7 @@ json case_to_json(const mmu::Case& c) {
   j["access"] = access;
   j["memory"] = memory;
   if (c.ept) {
-    json ef = json::array();
-    for (unsigned i = 0; i < mmu::kEptFeatureCount; ++i)
-      if (c.ept->features.has(static_cast<mmu::EptFeature>(i)))
-        ef.push_back(std::string(mmu::ept_feature_name(static_cast<mmu::EptFeature>(i))));
+    json ef = names_of(c.ept->features, mmu::ept_feature_name);
     json em = json::object();
     for (const auto& e : c.ept->memory.entries()) em[hex(e.addr)] = hex(e.value);
     j["ept"] = {{"eptp", hex(c.ept->eptp)}, {"features", ef}, {"memory", em}};

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -50,6 +51,15 @@ mmu::Verdict verdict_from_json(const nlohmann::json& j, const std::string& where
 nlohmann::json trace_to_json(const mmu::Trace& t);
 
 std::string hex(mmu::u64 v);
+
+// The names of the members of a feature set, in enumerator order.
+template <typename Enum>
+std::vector<std::string> names_of(mmu::EnumSet<Enum> set, std::string_view (*name)(Enum)) {
+  std::vector<std::string> out;
+  for (unsigned i = 0; i < mmu::EnumSet<Enum>::kCount; ++i)
+    if (set.has(static_cast<Enum>(i))) out.emplace_back(name(static_cast<Enum>(i)));
+  return out;
+}
 
 // 1-based line of `field` (a dotted path) in the JSON text `text`, or 0 when it
 // cannot be found. Used to point error messages at a line of a pretty file.

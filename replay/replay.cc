@@ -1,6 +1,7 @@
 #include "replay/replay.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 
@@ -120,10 +121,7 @@ std::string render_text(const ReplayResult& r, std::string_view source, bool col
   const char* off = color ? "\x1b[0m" : "";
   static constexpr const char* kKinds[] = {"read", "write", "fetch"};
   std::string out = fmt::format("{}{}\n", source, c.name.empty() ? "" : " — " + c.name);
-  std::string feats;
-  for (unsigned i = 0; i < mmu::kFeatureCount; ++i)
-    if (c.cpu.features.has(static_cast<mmu::Feature>(i)))
-      feats += (feats.empty() ? "" : " ") + std::string(mmu::feature_name(static_cast<mmu::Feature>(i)));
+  const std::string feats = fmt::format("{}", fmt::join(names_of(c.cpu.features, mmu::feature_name), " "));
   out += fmt::format("  cpu     {} paging  CR0={:#x} CR3={:#x} CR4={:#x} EFER={:#x} RFLAGS={:#x} CPL={}\n",
                      mmu::mode_name(mmu::paging_mode(c.cpu)), c.cpu.cr0, c.cpu.cr3, c.cpu.cr4, c.cpu.efer,
                      c.cpu.rflags, c.cpu.cpl);
@@ -133,10 +131,7 @@ std::string render_text(const ReplayResult& r, std::string_view source, bool col
                      mmu::is_user_access(c.cpu, c.access) ? "user-mode" : "supervisor-mode",
                      c.access.implicit ? ", implicit" : "", c.access.shadow_stack ? ", shadow stack" : "");
   if (c.ept) {
-    std::string ef;
-    for (unsigned i = 0; i < mmu::kEptFeatureCount; ++i)
-      if (c.ept->features.has(static_cast<mmu::EptFeature>(i)))
-        ef += (ef.empty() ? "" : " ") + std::string(mmu::ept_feature_name(static_cast<mmu::EptFeature>(i)));
+    const std::string ef = fmt::format("{}", fmt::join(names_of(c.ept->features, mmu::ept_feature_name), " "));
     out += fmt::format("  ept     EPTP={:#x} ({}-level{}) [{}]\n", c.ept->eptp, c.ept->levels(),
                        c.ept->ad_enabled() ? ", A/D on" : "", ef);
   }
