@@ -406,6 +406,11 @@ class Walker {
 
   // Checks `checks` in order; on the first violation raises #PF with RSVD.
   bool reserved(u64 e, std::initializer_list<RsvdCheck> checks) {
+    if (!trace_) {  // fast path: nothing to record when no reserved bit is set
+      u64 any = 0;
+      for (const RsvdCheck& rc : checks) any |= rc.mask;
+      if (!(e & any)) return false;
+    }
     for (const RsvdCheck& rc : checks) {
       if (!rc.mask) continue;
       const u64 hit = e & rc.mask;
