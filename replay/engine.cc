@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "model/kvm/kvm_mmu.h"
 #include "model/reference.h"
 
 namespace mmucheck {
@@ -16,6 +17,27 @@ class ReferenceEngine final : public Engine {
   }
 };
 
+// Mainline KVM's table-driven walker (model/kvm). It models guest paging as
+// KVM's software walker does it; what KVM does not virtualise, or this engine
+// does not model yet, is reported as unsupported.
+class KvmEngine final : public Engine {
+ public:
+  std::string_view name() const override { return "kvm"; }
+  std::string_view description() const override {
+    return "KVM-style tables (permissions, pkru_mask, rsvd_bits_mask), mainline algorithm; guest paging only so far";
+  }
+  std::optional<std::string> unsupported(const mmu::Case& c) const override {
+    if (c.ept) return "EPT and nested walks are not modelled by the kvm engine yet";
+    if (c.cpu.cr4 & mmu::cr4::PKS) return "mainline KVM does not virtualise PKS (CR4.PKS)";
+    if (c.access.shadow_stack) return "shadow-stack accesses are not modelled by the kvm engine";
+    return std::nullopt;
+  }
+  mmu::Verdict evaluate(const mmu::Case& c, mmu::Trace* trace) const override { return algorithm_.walk(c, trace); }
+
+ private:
+  mmu::kvm::MmuAlgorithm algorithm_;
+};
+
 struct Registration {
   std::string_view name;
   std::function<std::unique_ptr<Engine>()> make;
@@ -24,6 +46,7 @@ struct Registration {
 const std::vector<Registration>& registry() {
   static const std::vector<Registration> r{
       {"ref", [] { return std::make_unique<ReferenceEngine>(); }},
+      {"kvm", [] { return std::make_unique<KvmEngine>(); }},
   };
   return r;
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "model/kvm/kvm_mmu.h"
 #include "model/rules.h"
 
 namespace mmucheck {
@@ -112,6 +113,7 @@ std::string describe_outcome(const mmu::Outcome& o) {
     case mmu::OutcomeKind::ept_misconfig:
       return fmt::format("EPT misconfig gpa={:#x}{}", o.gpa, o.writes.empty() ? "" : " writes: " + describe_writes(o.writes));
   }
+  return "?";
 }
 
 std::string render_text(const ReplayResult& r, std::string_view source, bool color) {
@@ -165,6 +167,30 @@ std::string render_text(const ReplayResult& r, std::string_view source, bool col
     break;  // one trace is enough for a person; --json has them all
   }
   out += r.agree ? fmt::format("  {}agree{}\n", green, off) : fmt::format("  {}DIVERGENCE{}\n", red, off);
+  return out;
+}
+
+std::string render_kvm_tables(const mmu::Case& c) {
+  const mmu::kvm::CpuRole role = mmu::kvm::cpu_role(c.cpu);
+  const mmu::kvm::Tables t = mmu::kvm::MmuAlgorithm().build(role);
+  std::string out = fmt::format(
+      "cpu_role: level={} has_4_byte_gpte={} efer_nx={} efer_lma={} cr0_wp={} cr4_pse={} cr4_smep={} cr4_smap={} "
+      "cr4_pke={} cr4_la57={}\nguest cpuid: maxphyaddr={} {} gbpages={} pse36={}\n",
+      role.level, role.has_4_byte_gpte, role.efer_nx, role.efer_lma, role.cr0_wp, role.cr4_pse, role.cr4_smep,
+      role.cr4_smap, role.cr4_pke, role.cr4_la57, role.maxphyaddr, role.amd ? "amd" : "intel", role.gbpages, role.pse36);
+  out += "permissions[16]  (index = pfec >> 1: F U W | RSVD = SMAP override; bit i = fault for pte_access i = U W X)\n";
+  for (unsigned i = 0; i < 16; ++i) {
+    const unsigned pfec = i << 1;
+    out += fmt::format("  [{:2}] pfec={:#04x} {}{}{}{}  {:#04x}  {:08b}\n", i, pfec, (pfec & 16) ? "F" : "-",
+                       (pfec & 8) ? "R" : "-", (pfec & 4) ? "U" : "-", (pfec & 2) ? "W" : "-", t.permissions[i],
+                       t.permissions[i]);
+  }
+  out += fmt::format("pkru_mask        {:#010x}\n", t.pkru_mask);
+  out += "rsvd_bits_mask[bit7][level-1]\n";
+  for (unsigned b7 = 0; b7 < 2; ++b7)
+    for (unsigned l = 0; l < 5; ++l)
+      out += fmt::format("  [{}][{}] {:#018x}\n", b7, l, t.rsvd_bits_mask[b7][l]);
+  if (role.level == 3) out += fmt::format("pdptr_rsvd_bits  {:#018x}\n", t.pdptr_rsvd);
   return out;
 }
 

@@ -43,6 +43,10 @@ ReplayResult replay_case(const CaseFile& f, std::span<const Engine* const> engin
 
 std::string describe_outcome(const mmu::Outcome& o);  // one line, e.g. "page_fault ec=0x7 cr2=0x1000"
 std::string render_text(const ReplayResult& r, std::string_view source, bool color);
+
+// The tables mainline KVM builds for the case's CPU role, in struct kvm_mmu's
+// layout (permissions[16], pkru_mask, rsvd_bits_mask[2][5]), with the role.
+std::string render_kvm_tables(const mmu::Case& c);
 nlohmann::json render_json(const ReplayResult& r, std::string_view source);
 
 }  // namespace mmucheck

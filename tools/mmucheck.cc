@@ -108,7 +108,7 @@ int run_replay(const ReplayOptions& opt) {
 
   int status = kExitOk;
   const std::vector<std::string> files = expand_inputs(opt.inputs, status);
-  unsigned n_cases = 0, n_agree = 0, n_diverge = 0, n_bad = 0;
+  unsigned n_cases = 0, n_agree = 0, n_diverge = 0, n_bad = 0, n_unsupported = 0;
   std::map<std::string, unsigned> by_outcome, by_rule;
   for (const std::string& path : files) {
     std::ifstream file;
@@ -129,6 +129,9 @@ int run_replay(const ReplayOptions& opt) {
       }
       ++n_cases;
       auto r = mmucheck::replay_case(*rec.file, engines);
+      bool unsupported = false;
+      for (const auto& run : r.runs) unsupported |= run.unsupported.has_value();
+      if (unsupported) ++n_unsupported;
       if (r.agree) ++n_agree;
       else ++n_diverge;
       if (!r.agree && status == kExitOk) status = kExitDiverge;
@@ -145,12 +148,32 @@ int run_replay(const ReplayOptions& opt) {
   if (opt.summary) {
     std::string engines_list;
     for (const auto& e : opt.engines) engines_list += (engines_list.empty() ? "" : ", ") + e;
-    std::cout << fmt::format("replayed {} cases from {} files on [{}]: {} agree, {} diverge, {} bad input\n", n_cases,
-                             files.size(), engines_list, n_agree, n_diverge, n_bad);
+    std::cout << fmt::format("replayed {} cases from {} files on [{}]: {} agree, {} diverge, {} bad input; "
+                             "{} unsupported by some engine (compared on the others)\n",
+                             n_cases, files.size(), engines_list, n_agree, n_diverge, n_bad, n_unsupported);
     std::cout << "outcomes:";
     for (const auto& [k, v] : by_outcome) std::cout << fmt::format(" {}={}", k, v);
     std::cout << "\ndeciding rules:\n";
     for (const auto& [k, v] : by_rule) std::cout << fmt::format("  {:<24}{}\n", k, v);
+  }
+  return status;
+}
+
+int run_tables(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) {
+    std::cerr << fmt::format("{}: cannot open\n", path);
+    return kExitBadInput;
+  }
+  CaseReader reader(file, path);
+  int status = kExitOk;
+  for (CaseRecord rec; reader.next(rec);) {
+    if (!rec.file) {
+      std::cerr << rec.error << "\n";
+      status = kExitBadInput;
+      continue;
+    }
+    std::cout << mmucheck::render_kvm_tables(rec.file->kase);
   }
   return status;
 }
@@ -193,11 +216,16 @@ int main(int argc, char** argv) {
 
   auto* engines = app.add_subcommand("engines", "List the engines this build has");
 
+  std::string tables_input;
+  auto* tables = app.add_subcommand("tables", "Print the tables mainline KVM builds for a case's CPU role");
+  tables->add_option("case", tables_input, "Case file")->required();
+
   try {
     app.parse(argc, argv);
     if (*eval) return run_eval(engine, input, trace);
     if (*replay) return run_replay(ropt);
     if (*rules) return run_rules(markdown);
+    if (*tables) return run_tables(tables_input);
     if (*engines) {
       for (const auto& n : mmucheck::engine_names()) std::cout << fmt::format("{:<8}{}\n", n, mmucheck::make_engine(n)->description());
       return kExitOk;

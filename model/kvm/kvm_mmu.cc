@@ -1,0 +1,270 @@
+#include "model/kvm/kvm_mmu.h"
+
+namespace mmu::kvm {
+namespace {
+
+constexpr u64 kP = bit(0), kRW = bit(1), kUS = bit(2), kA = bit(5), kD = bit(6), kPS = bit(7);
+
+// rsvd_bits(s, e) in KVM's argument order: bits s..e.
+constexpr u64 rsvd_bits(unsigned s, unsigned e) { return bits(e, s); }
+
+// A byte with bit i set for every ACC value i that has `acc` set.
+constexpr std::uint8_t byte_mask(unsigned acc) {
+  std::uint8_t m = 0;
+  for (unsigned i = 0; i < 8; ++i)
+    if (i & acc) m |= static_cast<std::uint8_t>(1u << i);
+  return m;
+}
+
+}  // namespace
+
+CpuRole cpu_role(const CpuState& cpu) {
+  CpuRole r;
+  const bool pg = cpu.cr0 & cr0::PG;
+  r.efer_nx = cpu.efer & efer::NXE;
+  r.efer_lma = cpu.efer & efer::LMA;
+  r.cr0_wp = cpu.cr0 & cr0::WP;
+  r.cr4_pse = cpu.cr4 & cr4::PSE;
+  r.cr4_smep = cpu.cr4 & cr4::SMEP;
+  r.cr4_smap = cpu.cr4 & cr4::SMAP;
+  r.cr4_pke = cpu.cr4 & cr4::PKE;
+  r.cr4_la57 = cpu.cr4 & cr4::LA57;
+  if (!pg) r.level = 0;
+  else if (r.efer_lma) r.level = r.cr4_la57 ? 5 : 4;
+  else if (cpu.cr4 & cr4::PAE) r.level = 3;
+  else r.level = 2;
+  r.has_4_byte_gpte = pg && !(cpu.cr4 & cr4::PAE);
+  r.maxphyaddr = cpu.maxphyaddr;
+  r.amd = cpu.vendor == Vendor::amd;
+  r.gbpages = cpu.features.has(Feature::pdpe1gb);
+  r.pse36 = cpu.features.has(Feature::pse36);
+  return r;
+}
+
+Tables MmuAlgorithm::build(const CpuRole& role) const {
+  Tables t;
+  update_permission_bitmask(role, t);
+  update_pkru_bitmask(role, t);
+  reset_rsvds_bits_mask(role, t);
+  return t;
+}
+
+// Truth table (SDM 4.6), one byte per pfec (W, U, F = bits 1, 2, 4; the RSVD
+// slot says "SMAP does not apply"), one bit per pte_access value (X, W, U):
+//   wf: a write to a page without W          (supervisor writes exempt if !CR0.WP)
+//   uf: a user access to a page without U
+//   ff: a fetch from a page without X        (only when EFER.NX)
+//   smepf: a supervisor fetch from a U page  (CR4.SMEP)
+//   smapf: a supervisor data access to a U page, unless the RSVD slot is set (CR4.SMAP)
+void MmuAlgorithm::update_permission_bitmask(const CpuRole& role, Tables& t) const {
+  const std::uint8_t x = byte_mask(ACC_EXEC), w = byte_mask(ACC_WRITE), u = byte_mask(ACC_USER);
+  for (unsigned index = 0; index < 16; ++index) {
+    const u64 pfec = u64{index} << 1;
+    std::uint8_t wf = (pfec & PFERR_WRITE) ? static_cast<std::uint8_t>(~w) : 0;
+    const std::uint8_t uf = (pfec & PFERR_USER) ? static_cast<std::uint8_t>(~u) : 0;
+    std::uint8_t ff = (pfec & PFERR_FETCH) ? static_cast<std::uint8_t>(~x) : 0;
+    const std::uint8_t kf = (pfec & PFERR_USER) ? 0 : u;
+    if (!role.efer_nx) ff = 0;
+    if (!role.cr0_wp) wf = (pfec & PFERR_USER) ? wf : 0;
+    const std::uint8_t smepf = role.cr4_smep && (pfec & PFERR_FETCH) ? kf : 0;
+    const std::uint8_t smapf = role.cr4_smap && !(pfec & (PFERR_RSVD | PFERR_FETCH)) ? kf : 0;
+    t.permissions[index] = ff | uf | wf | smepf | smapf;
+  }
+}
+
+// Two bits per pfec (AD, WD), the RSVD slot meaning "the page is a user page":
+// a key applies to data accesses to user pages; WD only to writes that are
+// user-mode or made with CR0.WP = 1. Zero outside long mode or without CR4.PKE.
+void MmuAlgorithm::update_pkru_bitmask(const CpuRole& role, Tables& t) const {
+  t.pkru_mask = 0;
+  if (!role.cr4_pke || !role.efer_lma) return;
+  for (unsigned index = 0; index < 16; ++index) {
+    const u64 pfec = u64{index} << 1;
+    const bool ff = pfec & PFERR_FETCH, uf = pfec & PFERR_USER, wf = pfec & PFERR_WRITE;
+    const bool pte_user = pfec & PFERR_RSVD;
+    const bool check_pkey = !ff && pte_user;
+    const bool check_write = check_pkey && wf && (uf || role.cr0_wp);
+    const std::uint32_t pkey_bits = (check_pkey ? 1u : 0u) | (check_write ? 2u : 0u);
+    t.pkru_mask |= pkey_bits << pfec;
+  }
+}
+
+// Indexed [bit 7][level - 1].
+//   32-bit: only the 4-MByte PDE has reserved bits: 17..21 with PSE-36, else 13..21.
+//   PAE:    PDPTE 63 | high(M..62) | 5..8 | 1..2 (at load); PDE/PTE nx | high; 2M + 13..20.
+//   4/5-level: PML5E/PML4E nx | bit 7 | (AMD: bit 8) | high(M..51); PDPTE nx | gb | high;
+//           1G + 13..29; PDE nx | high; 2M + 13..20; PTE nx | high.
+void MmuAlgorithm::reset_rsvds_bits_mask(const CpuRole& role, Tables& t) const {
+  auto& m = t.rsvd_bits_mask;
+  m = {};
+  const unsigned M = role.maxphyaddr;
+  const u64 nx = role.efer_nx ? 0 : rsvd_bits(63, 63);
+  const u64 gb = role.gbpages ? 0 : rsvd_bits(7, 7);
+  const u64 nonleaf_bit8 = role.amd ? rsvd_bits(8, 8) : 0;
+  t.pdptr_rsvd = rsvd_bits(M, 63) | rsvd_bits(5, 8) | rsvd_bits(1, 2);
+  switch (role.level) {
+    case 2:
+      if (role.cr4_pse) m[1][1] = role.pse36 ? rsvd_bits(17, 21) : rsvd_bits(13, 21);
+      break;
+    case 3: {
+      const u64 high = rsvd_bits(M, 62);
+      m[0][2] = rsvd_bits(63, 63) | high;
+      m[0][1] = nx | high;
+      m[0][0] = nx | high;
+      m[1][1] = nx | high | rsvd_bits(13, 20);
+      m[1][0] = m[0][0];
+      break;
+    }
+    case 5:
+    case 4: {
+      const u64 high = rsvd_bits(M, 51);
+      if (role.level == 5) m[0][4] = m[1][4] = nx | nonleaf_bit8 | rsvd_bits(7, 7) | high;
+      m[0][3] = nx | nonleaf_bit8 | rsvd_bits(7, 7) | high;
+      m[0][2] = nx | gb | high;
+      m[0][1] = nx | high;
+      m[0][0] = nx | high;
+      m[1][3] = m[0][3];
+      m[1][2] = nx | gb | high | rsvd_bits(13, 29);
+      m[1][1] = nx | high | rsvd_bits(13, 20);
+      m[1][0] = m[0][0];
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+// Bit 7 of a gpte ends the walk, with two adjustments done by arithmetic on
+// the level: 32-bit paging ignores bit 7 above the last level that can map a
+// large page (2 with CR4.PSE, else 1), and level 1 always ends the walk.
+bool MmuAlgorithm::is_last_gpte(const CpuRole& role, unsigned level, u64 gpte) const {
+  unsigned g = static_cast<unsigned>(gpte);
+  if (role.has_4_byte_gpte) g &= level - (2u + (role.cr4_pse ? 1u : 0u));
+  g |= level - 1u - 1u;
+  return g & kPS;
+}
+
+u64 MmuAlgorithm::permission_fault(const CpuRole&, const Tables& t, const CpuState& cpu, unsigned pte_access,
+                                   unsigned pte_pkey, u64 access) const {
+  const u64 pfec = access & (PFERR_WRITE | PFERR_USER | PFERR_FETCH);
+  // SMAP is overridden for explicit accesses with EFLAGS.AC = 1: the RSVD
+  // slot of the index carries that, since a real pfec never has RSVD here.
+  const bool not_smap = (cpu.rflags & rflags::AC) && !(access & PFERR_IMPLICIT);
+  const unsigned index = static_cast<unsigned>((pfec | (not_smap ? PFERR_RSVD : 0)) >> 1);
+  u64 errcode = PFERR_PRESENT;
+  bool fault = (t.permissions[index] >> pte_access) & 1;
+  if (t.pkru_mask) {
+    std::uint32_t pkru_bits = (cpu.pkru >> (pte_pkey * 2)) & 3;
+    const unsigned offset = static_cast<unsigned>((pfec & ~u64{1}) | ((pte_access & ACC_USER) ? PFERR_RSVD : 0));
+    pkru_bits &= t.pkru_mask >> offset;
+    if (pkru_bits) errcode |= PFERR_PK;
+    fault |= pkru_bits != 0;
+  }
+  return fault ? errcode : 0;
+}
+
+u64 MmuAlgorithm::fault_error_code(const CpuRole& role, u64 errcode, u64 access) const {
+  errcode |= access & (PFERR_WRITE | PFERR_USER);
+  if ((access & PFERR_FETCH) && (role.efer_nx || role.cr4_smep)) errcode |= PFERR_FETCH;
+  return errcode;
+}
+
+Verdict MmuAlgorithm::walk(const Case& c, Trace* trace) const {
+  Verdict v;
+  Outcome& o = v.outcome;
+  const CpuRole role = cpu_role(c.cpu);
+  const Tables t = build(role);
+  const u64 va = c.access.addr;
+  const bool user = is_user_access(c.cpu, c.access);
+  const u64 access = (c.access.kind == AccessKind::write ? PFERR_WRITE : 0) |
+                     (c.access.kind == AccessKind::fetch ? PFERR_FETCH : 0) | (user ? PFERR_USER : 0) |
+                     (c.access.implicit ? PFERR_IMPLICIT : 0);
+  auto step = [&](unsigned level, std::string_view name, u64 addr, u64 value) {
+    if (trace) trace->steps.push_back({StepKind::entry, Space::guest, level, name, addr, value, 0, Rule::none});
+  };
+  auto error = [&](u64 errcode) {
+    o.kind = OutcomeKind::page_fault;
+    o.error_code = fault_error_code(role, errcode, access);
+    o.cr2 = va;
+    return v;
+  };
+
+  if (role.level == 0) {
+    o.pa = va;
+    o.page_size = 4096;
+    return v;
+  }
+  if (role.level >= 4) {  // the emulator's canonical check: #GP before any walk
+    const unsigned top = role.level == 5 ? 56 : 47;
+    if (sign_extend(va, top) != va) {
+      o.kind = OutcomeKind::general_protection;
+      o.gp_reason = GpReason::non_canonical;
+      return v;
+    }
+  }
+
+  const bool four_byte = role.has_4_byte_gpte;
+  const unsigned width = four_byte ? 4 : 8;
+  const u64 addr_mask = four_byte ? bits(31, 12) : bits(51, 12);
+  const u64 nx_mask = four_byte ? 0 : bit(63);
+  unsigned level = role.level;
+  u64 table = c.cpu.cr3 & addr_mask;
+  if (level == 3) {  // load_pdptrs() at CR3 load, then the walk starts at the PDE
+    const u64 pdpt = c.cpu.cr3 & bits(31, 5);
+    std::array<u64, 4> pdptrs{};
+    for (unsigned i = 0; i < 4; ++i) {
+      pdptrs[i] = c.memory.read(pdpt + 8 * i);
+      if ((pdptrs[i] & kP) && (pdptrs[i] & t.pdptr_rsvd)) {
+        o.kind = OutcomeKind::general_protection;
+        o.gp_reason = GpReason::pdpte_reserved;
+        return v;
+      }
+    }
+    const u64 pdpte = pdptrs[field(va, 31, 30)];
+    step(3, "PDPTE", pdpt + 8 * field(va, 31, 30), pdpte);
+    if (!(pdpte & kP)) return error(0);
+    table = pdpte & bits(51, 12);
+    level = 2;
+  }
+
+  static constexpr std::array<std::string_view, 6> kNames{"", "PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
+  std::array<std::pair<u64, u64>, 5> used{};
+  unsigned nused = 0;
+  unsigned pte_access = ACC_EXEC | ACC_WRITE | ACC_USER;
+  u64 pte = 0;
+  for (;;) {
+    const u64 index = four_byte ? (level == 2 ? field(va, 31, 22) : field(va, 21, 12))
+                                : field(va, 12 + 9 * (level - 1) + 8, 12 + 9 * (level - 1));
+    const u64 addr = table + index * width;
+    pte = c.memory.read(addr);
+    step(level, kNames[level], addr, pte);
+    if (!(pte & kP)) return error(0);
+    if (pte & t.rsvd_bits_mask[(pte >> 7) & 1][level - 1]) return error(PFERR_RSVD | PFERR_PRESENT);
+    // gpte_access(): W and U as they are, X = P xor NX.
+    const unsigned acc = ((pte & kRW) ? ACC_WRITE : 0) | ((pte & kUS) ? ACC_USER : 0) | ((pte & nx_mask) ? 0 : ACC_EXEC);
+    pte_access &= acc;
+    used[nused++] = {addr, pte};
+    if (is_last_gpte(role, level, pte)) break;
+    table = pte & addr_mask;
+    --level;
+  }
+
+  const unsigned pkey = four_byte ? 0 : static_cast<unsigned>(field(pte, 62, 59));
+  if (const u64 errcode = permission_fault(role, t, c.cpu, pte_access, pkey, access)) return error(errcode);
+
+  // gpte_to_gfn_lvl() plus the PSE-36 delta for 4-MByte pages.
+  const unsigned shift = four_byte ? (level == 2 ? 22 : 12) : 12 + 9 * (level - 1);
+  u64 pa = (pte & addr_mask & ~(bit(shift) - 1)) | (va & (bit(shift) - 1));
+  if (four_byte && level == 2 && role.pse36) pa |= field(pte, 16, 13) << 32;
+  o.pa = pa;
+  o.page_size = bit(shift);
+  // update_accessed_dirty_bits(): only on success.
+  for (unsigned i = 0; i < nused; ++i) {
+    u64 value = used[i].second | kA;
+    if (i + 1 == nused && (access & PFERR_WRITE)) value |= kD;
+    if (value != used[i].second) o.writes.push({Space::guest, used[i].first, value});
+  }
+  return v;
+}
+
+}  // namespace mmu::kvm
