@@ -432,9 +432,10 @@ nested("nested-32bit-4m-guest-over-ept-4k.json",
        ept(EPTP4, [], en(extra={0x52060: 0x55007, 0x55020: 0x2345037})),
        ok(0x2345ABC, 0x1804ABC, K4M, 4096, [("g", 0x100C, 0x018000A7)]))
 nested("nested-32bit-final-write-ept-readonly.json",
-       "32-bit guest user write, final page read-only in EPT -> violation 0x18a at GPA 0x5abc; guest A optional, no D",
+       "32-bit guest user write, final page read-only in EPT -> violation 0x18a at GPA 0x5abc; guest A/D optional "
+       "(a CPU may update them before translating the access)",
        cpu("32", cpl=3), acc(VA32, "write"), M32, ept(EPTP4, [], en({5: 0x1005031})),
-       viol(0x18A, 0x5ABC, VA32, 0xE40, may=[("g", 0x100C, 0x2027), ("g", 0x2010, 0x5027)]))
+       viol(0x18A, 0x5ABC, VA32, 0xE40, may=[("g", 0x100C, 0x2027), ("g", 0x2010, 0x5067)]))
 nested("nested-32bit-advinfo-user-read.json",
        "32-bit guest, advanced info: final read violation; bit 9 = 1 (U/S all 1), bit 10 = 1 (R/W all 1), bit 11 = 0 -> 0x781",
        cpu("32", cpl=3), acc(VA32), M32, ept(EPTP4, ["advinfo"], en({5: 0})),
@@ -551,13 +552,15 @@ nested("nested-4level-noad-a-update-and-final-violation.json",
        C4, acc(VA4, "write"), {0x1008: 0x2027, 0x2010: 0x3027, 0x3018: 0x4027, 0x4020: 0x5007},
        ept(EPTP4, [], en({4: 0x1004031, 5: 0x1005031})),
        viol(0x8A, 0x4020, VA4, 0xE41,
-            alts=[{"outcome": "ept_violation", "qualification": "0x18a", "gpa": "0x5abc", "gla": h(VA4)}]))
+            alts=[{"outcome": "ept_violation", "qualification": "0x18a", "gpa": "0x5abc", "gla": h(VA4),
+                   "qualification_undefined": "0xe40"}]))
 nested("nested-4level-noad-pf-with-a-update-alternative.json",
        "4-level guest, no EPT A/D: user read of a supervisor page -> #PF P|U; the PDPTE (A=0) sits in an EPT read-only page, "
        "so setting A while walking would exit first (alternative: violation 0x8a at 0x2010). SDM: that A cannot be set, no may_write",
        cpu("4l", cpl=3), acc(VA4), {0x1008: 0x2027, 0x2010: 0x3007, 0x3018: 0x4027, 0x4020: 0x5021},
        ept(EPTP4, [], en({2: 0x1002031})),
-       pf(0x5, VA4, alts=[{"outcome": "ept_violation", "qualification": "0x8a", "gpa": "0x2010", "gla": h(VA4)}]))
+       pf(0x5, VA4, alts=[{"outcome": "ept_violation", "qualification": "0x8a", "gpa": "0x2010", "gla": h(VA4),
+                           "qualification_undefined": "0xe41"}]))
 nested("nested-4level-guest-pf-precedes-final-ept-violation.json",
        "4-level guest: user write to a read-only page -> #PF P|W|U; the final GPA (EPT not present) is never translated",
        cpu("4l", cpl=3), acc(VA4, "write"), {0x1008: 0x2027, 0x2010: 0x3027, 0x3018: 0x4027, 0x4020: 0x5025},
@@ -655,7 +658,7 @@ nested("nested-4level-mbec-cpl0-fetch-user-address-needs-xu.json",
 nested("nested-4level-advinfo-user-write-readonly.json",
        "advanced info: CPL3 write, final page read-only in EPT -> 0x18a | bit 9 | bit 10 = 0x78a",
        cpu("4l", cpl=3), acc(VA4, "write"), M4, ept(EPTP4, ["advinfo"], en({5: 0x1005031})),
-       viol(0x78A, 0x5ABC, VA4, 0x40, may=G4_A))
+       viol(0x78A, 0x5ABC, VA4, 0x40, may=G4_AD))
 nested("nested-4level-advinfo-supervisor-readonly-xd.json",
        "advanced info: supervisor, read-only, XD page (NXE), read -> bits 9, 10 = 0, bit 11 = 1 -> 0x981",
        C4, acc(VA4), {0x1008: 0x2003, 0x2010: 0x3003, 0x3018: 0x4003, 0x4020: 0x8000000000005001},
@@ -681,7 +684,7 @@ nested("nested-4level-ad-final-write-readonly.json",
        "EPT A/D, final write to an EPT read-only page -> violation 0x18a; paging-structure EPT A/D required, "
        "final EPTE A and guest A optional",
        C4, acc(VA4, "write"), M4, ept(EPTP4_AD, ["ad"], en({5: 0x1005031})),
-       viol(0x18A, 0x5ABC, VA4, 0xE40, writes=E4_PS, may=[("e", 0x53028, 0x1005131)] + G4_A))
+       viol(0x18A, 0x5ABC, VA4, 0xE40, writes=E4_PS, may=[("e", 0x53028, 0x1005131)] + G4_AD))
 
 # Shadow stacks (CET)
 CSS = cpu("4l", cr4=CR4_PAE | CR4_CET, features=["nx", "pdpe1gb", "shstk"])
@@ -698,6 +701,7 @@ nested("nested-4level-shadow-stack-read-ok.json",
 VA5 = 0x1008080604ABC
 M5 = {0x1008: 0x2007, 0x2008: 0x3007, 0x3010: 0x4007, 0x4018: 0x5007, 0x5020: 0x6007}
 G5_A = [("g", 0x1008, 0x2027), ("g", 0x2008, 0x3027), ("g", 0x3010, 0x4027), ("g", 0x4018, 0x5027), ("g", 0x5020, 0x6027)]
+G5_AD = G5_A[:-1] + [("g", 0x5020, 0x6067)]
 E5_PS = E_UP + [("e", 0x53008, 0x1001337), ("e", 0x53010, 0x1002337), ("e", 0x53018, 0x1003337),
                 ("e", 0x53020, 0x1004337), ("e", 0x53028, 0x1005337)]
 C5 = cpu("5l")
@@ -720,8 +724,8 @@ nested("nested-5level-ad-pml4-page-readonly.json",
        viol(0x8B, 0x2008, VA5, 0xE40, writes=E_UP + [("e", 0x53008, 0x1001337)],
             may=[("e", 0x53010, 0x1002131), ("g", 0x1008, 0x2027)]))
 nested("nested-5level-final-write-not-present.json",
-       "5-level guest: final page not mapped, write -> violation 0x182 at GPA 0x6abc; guest A optional (no D)",
-       C5, acc(VA5, "write"), M5, ept(EPTP4, [], en({6: 0})), viol(0x182, 0x6ABC, VA5, 0xE40, may=G5_A))
+       "5-level guest: final page not mapped, write -> violation 0x182 at GPA 0x6abc; guest A/D optional",
+       C5, acc(VA5, "write"), M5, ept(EPTP4, [], en({6: 0})), viol(0x182, 0x6ABC, VA5, 0xE40, may=G5_AD))
 
 
 def main():

@@ -72,8 +72,8 @@ bool operator==(const Outcome& a, const Outcome& b) {
 }
 
 bool accepts(const Verdict& v, const Outcome& other) {
-  for (const Outcome& alt : v.alternatives)
-    if (alt == other) return true;
+  for (const Verdict& alt : v.alternatives)
+    if (accepts(alt, other)) return true;
   Outcome required = v.outcome;
   Outcome candidate = other;
   required.writes.clear();

@@ -107,19 +107,20 @@ struct Outcome {
 // - `qualification_dont_care`: exit-qualification bits the SDM calls undefined
 //   or implementation-specific in this situation;
 // - `alternatives`: other whole outcomes the SDM allows (rare; e.g. where the
-//   order of an accessed-flag update and a later fault is not architectural).
+//   order of an accessed-flag update and a later fault is not architectural),
+//   each with its own open parts.
 // Every other field is exact.
 struct Verdict {
   Outcome outcome;
   WriteList optional_writes;
   u64 qualification_dont_care = 0;
-  std::vector<Outcome> alternatives;
+  std::vector<Verdict> alternatives;
 };
 
 // True when `other` is one of the outcomes `v` allows: same kind and fields
 // (qualification compared outside `qualification_dont_care`), and its writes
 // are v's required writes, in order, interleaved with any subset of the
-// optional ones; or `other` equals one of v's alternatives.
+// optional ones; or one of v's alternatives accepts `other`.
 bool accepts(const Verdict& v, const Outcome& other);
 
 }  // namespace mmu

@@ -283,8 +283,35 @@ class Walker {
     v_.qualification_dont_care = res.dont_care;
     // Guest entries used before the exit: their A update is open, as for a #PF.
     optional_guest_accessed();
+    add_level_by_level_alternative();
     decide(res.rule, 0);
     return false;
+  }
+
+  // Under EPT without A/D, a processor that sets A while it walks meets an EPT
+  // violation at the first update EPT forbids, before whatever this walk met
+  // later; one that sets A only at the end does not (nested.order-open).
+  void add_level_by_level_alternative() {
+    if (!ept_ || ept_->ad_enabled()) return;
+    for (unsigned i = 0; i < nused_; ++i) {
+      if (used_[i].value & kA) continue;
+      const EptResult upd = guest_update_translation(used_[i].addr);
+      if (upd.kind == OutcomeKind::ok) continue;
+      Verdict alt;
+      alt.outcome = v_.outcome;
+      alt.outcome.error_code = alt.outcome.cr2 = 0;
+      alt.outcome.gp_reason = GpReason::none;
+      fill_ept_exit(alt.outcome, upd, used_[i].addr);
+      alt.qualification_dont_care = upd.dont_care;
+      for (unsigned j = 0; j < i; ++j)  // the updates that processor made before it
+        if (!(used_[j].value & kA) && guest_update_translation(used_[j].addr).kind == OutcomeKind::ok)
+          merge_write(alt.optional_writes, {Space::guest, used_[j].addr, used_[j].value | kA});
+      if (!(alt.outcome == v_.outcome)) {
+        v_.alternatives.push_back(std::move(alt));
+        check(Rule::nested_order_open, true, 0);
+      }
+      return;
+    }
   }
 
   // On a walk that ends in a fault or VM exit, the A updates of the guest
@@ -376,10 +403,14 @@ class Walker {
         // Whether the processor updates A/D before or after it translates the
         // final access is not architectural: if that also fails, both exits are allowed.
         if (res.kind != OutcomeKind::ok) {
-          Outcome alt = v_.outcome;
-          fill_ept_exit(alt, res, addr);
-          alt.writes = v_.outcome.writes;
-          v_.alternatives.push_back(alt);
+          Verdict alt;
+          alt.outcome = v_.outcome;
+          fill_ept_exit(alt.outcome, res, addr);
+          alt.qualification_dont_care = res.dont_care;
+          alt.optional_writes = final_optional;
+          for (const Write& g : guest_updates)
+            if (guest_update_translation(g.addr).kind == OutcomeKind::ok) merge_write(alt.optional_writes, g);
+          v_.alternatives.push_back(std::move(alt));
           check(Rule::nested_order_open, true, 0);
         }
         ept_exit(upd, w.addr);
@@ -387,9 +418,13 @@ class Walker {
       }
     }
     if (res.kind != OutcomeKind::ok) {
-      // The final access faulted: the guest's A updates may or may not have happened.
+      // The final access faulted: the guest's A/D updates may or may not have
+      // happened (a processor may make them before it translates the access),
+      // as long as EPT lets them be written.
       v_.optional_writes = final_optional;
-      optional_guest_accessed();
+      for (const Write& g : guest_updates)
+        if (ept_->ad_enabled() || guest_update_translation(g.addr).kind == OutcomeKind::ok)
+          merge_write(v_.optional_writes, g);
       fill_ept_exit(v_.outcome, res, addr);
       v_.qualification_dont_care = res.dont_care;
       decide(res.rule, 0);
@@ -436,22 +471,7 @@ class Walker {
     // SDM 4.8 does not say whether A is set in entries read before a fault.
     optional_guest_accessed();
     check(Rule::ad_fault_open, !v_.optional_writes.empty(), 0);
-    // Under EPT without A/D, a processor that sets A while walking would meet
-    // an EPT violation on the first such update that EPT forbids, before it
-    // found this fault; one that sets A only on success would not.
-    if (ept_ && !ept_->ad_enabled()) {
-      for (unsigned i = 0; i < nused_; ++i) {
-        if (used_[i].value & kA) continue;
-        const EptResult upd = guest_update_translation(used_[i].addr);
-        if (upd.kind == OutcomeKind::ok) continue;
-        Outcome alt = v_.outcome;
-        alt.error_code = alt.cr2 = 0;
-        fill_ept_exit(alt, upd, used_[i].addr);
-        v_.alternatives.push_back(alt);
-        check(Rule::nested_order_open, true, 0);
-        break;
-      }
-    }
+    add_level_by_level_alternative();
     mark_step(rule, mattered);
     decide(rule, mattered);
   }

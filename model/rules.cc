@@ -61,7 +61,7 @@ constexpr std::array<RuleInfo, static_cast<std::size_t>(Rule::count_)> kRules{{
     {R::ept_qual_open, "ept.qual-open", "3C Table 28-7", "qualification bits the SDM leaves undefined (bit 6 without MBEC, bits 11:9 without the information, bit 0 of an A/D read-modify-write)", true},
     {R::nested_guest_ad_write, "nested.guest-ad-write", "3C 29.3.3.2, 4.8", "the guest's A/D updates are data writes to guest-physical addresses, checked by EPT", false},
     {R::nested_pdpte_load, "nested.pdpte-load", "3C 29.3.3.2, 4.4.1", "PAE guest: PDPTE loads translate through EPT as reads; a violation there has GLA-valid = 0", false},
-    {R::nested_order_open, "nested.order-open", "4.8, 3C 29.3.3.2", "whether a guest A update that EPT forbids is attempted before a later guest fault is not architectural: both outcomes allowed", true},
+    {R::nested_order_open, "nested.order-open", "4.8, 3C 29.3.3.2", "whether a guest A/D update that EPT forbids is made as the walk goes or at its end is not architectural: both exits allowed", true},
 }};
 
 }  // namespace

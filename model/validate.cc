@@ -70,8 +70,10 @@ std::optional<InvalidCase> validate_cpu(const CpuState& c) {
     // Bits 62:M of CR3 are reserved (bit 63 is the PCID no-flush hint, never stored).
     const u64 rsvd = bits(62, c.maxphyaddr);
     if (c.cr3 & rsvd) return bad("cpu.cr3", "CR3 bits 62:MAXPHYADDR are reserved (LAM is not modelled): " + hex(c.cr3 & rsvd));
-  } else if (c.cr3 & bits(63, 32)) {
-    return bad("cpu.cr3", "outside IA-32e mode CR3 is 32 bits: " + hex(c.cr3));
+  } else if (c.cr3 & bits(63, c.maxphyaddr)) {
+    // Outside IA-32e mode paging uses CR3 bits 31:5 or 31:12 only, but VM entry
+    // can leave bits up to MAXPHYADDR-1 set; beyond that they are reserved.
+    return bad("cpu.cr3", "CR3 bits 63:MAXPHYADDR are reserved: " + hex(c.cr3 & bits(63, c.maxphyaddr)));
   }
   return std::nullopt;
 }
@@ -118,6 +120,10 @@ std::optional<InvalidCase> validate(const Case& c) {
     return bad("access.shadow_stack", "shadow-stack accesses need CR4.CET = 1");
   if (a.shadow_stack && !cpu.features.has(Feature::shstk))
     return bad("access.shadow_stack", "shadow-stack accesses need CPUID 'shstk'");
+  if (a.shadow_stack && !(cpu.cr0 & cr0::PG))
+    return bad("access.shadow_stack", "shadow stacks operate only with paging on (CR0.PG = 1)");
+  if (a.shadow_stack && (cpu.rflags & rflags::VM))
+    return bad("access.shadow_stack", "shadow stacks are disabled in virtual-8086 mode");
 
   const unsigned width = entry_bytes(mode);
   for (const auto& e : c.memory.entries()) {
@@ -129,6 +135,8 @@ std::optional<InvalidCase> validate(const Case& c) {
       return bad(where, "32-bit paging entries are 4 bytes; value " + hex(e.value) + " does not fit");
     if (e.addr >> 52) return bad(where, "physical addresses are at most 52 bits");
   }
+  if (c.ept && cpu.vendor != Vendor::intel)
+    return bad("ept", "EPT is part of Intel VMX: a case with 'ept' must have vendor intel");
   if (c.ept) return validate_ept(*c.ept, cpu);
   return std::nullopt;
 }

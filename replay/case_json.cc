@@ -212,7 +212,7 @@ CaseFile case_from_json(const json& j) {
   if (const json* e = member(j, "", "expect", false)) {
     f.expect = verdict_from_json(*e, "expect");
     f.expect->outcome.has_ept = f.kase.ept.has_value();
-    for (mmu::Outcome& alt : f.expect->alternatives) alt.has_ept = f.kase.ept.has_value();
+    for (mmu::Verdict& alt : f.expect->alternatives) alt.outcome.has_ept = f.kase.ept.has_value();
   }
   return f;
 }
@@ -285,7 +285,7 @@ json verdict_to_json(const mmu::Verdict& v) {
   if (v.qualification_dont_care) j["qualification_undefined"] = hex(v.qualification_dont_care);
   if (!v.alternatives.empty()) {
     json alts = json::array();
-    for (const mmu::Outcome& o : v.alternatives) alts.push_back(outcome_to_json(o));
+    for (const mmu::Verdict& alt : v.alternatives) alts.push_back(verdict_to_json(alt));
     j["alternatives"] = alts;
   }
   return j;
@@ -334,9 +334,9 @@ mmu::Verdict verdict_from_json(const json& j, const std::string& p) {
   if (const json* w = member(j, p, "may_write", false)) v.optional_writes = writes_from_json(*w, p + ".may_write");
   v.qualification_dont_care = get_u64(j, p, "qualification_undefined", 0);
   if (const json* a = member(j, p, "alternatives", false)) {
-    if (!a->is_array()) throw CaseError(p + ".alternatives", "expected an array of outcomes");
+    if (!a->is_array()) throw CaseError(p + ".alternatives", "expected an array of verdicts");
     for (std::size_t i = 0; i < a->size(); ++i)
-      v.alternatives.push_back(verdict_from_json((*a)[i], fmt::format("{}.alternatives[{}]", p, i)).outcome);
+      v.alternatives.push_back(verdict_from_json((*a)[i], fmt::format("{}.alternatives[{}]", p, i)));
   }
   return v;
 }

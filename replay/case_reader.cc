@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <iterator>
-#include <regex>
 
 namespace mmucheck {
 
@@ -36,7 +35,9 @@ CaseRecord CaseReader::from_text(const std::string& text, unsigned first_line, b
     std::string what = e.what();
     if (auto p = what.find("parse error"); p != std::string::npos) what = what.substr(p);
     // nlohmann counts lines from the record's start; the prefix already names the absolute line.
-    what = std::regex_replace(what, std::regex("at line [0-9]+, column"), "at column");
+    if (auto at = what.find("at line "); at != std::string::npos) {
+      if (auto comma = what.find(", column", at); comma != std::string::npos) what.erase(at + 3, comma + 2 - (at + 3));
+    }
     rec.error = fmt::format("{}:{}: malformed JSON: {}", source_, rec.line, what);
     return rec;
   }

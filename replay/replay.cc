@@ -65,8 +65,10 @@ bool same_verdict(const mmu::Verdict& a, const mmu::Verdict& b) {
   if (!(a.outcome == b.outcome) || sorted(a.optional_writes) != sorted(b.optional_writes) ||
       a.qualification_dont_care != b.qualification_dont_care || a.alternatives.size() != b.alternatives.size())
     return false;
-  for (const mmu::Outcome& alt : a.alternatives)
-    if (std::find(b.alternatives.begin(), b.alternatives.end(), alt) == b.alternatives.end()) return false;
+  for (const mmu::Verdict& alt : a.alternatives)
+    if (std::none_of(b.alternatives.begin(), b.alternatives.end(),
+                     [&](const mmu::Verdict& other) { return same_verdict(alt, other); }))
+      return false;
   return true;
 }
 
@@ -149,8 +151,8 @@ std::string render_text(const ReplayResult& r, std::string_view source, bool col
       out += fmt::format("  {:<8}may also write: {}\n", "", describe_writes(run.verdict.optional_writes));
     if (run.verdict.qualification_dont_care)
       out += fmt::format("  {:<8}qualification bits left undefined by the SDM: {:#x}\n", "", run.verdict.qualification_dont_care);
-    for (const mmu::Outcome& alt : run.verdict.alternatives)
-      out += fmt::format("  {:<8}or, equally allowed: {}\n", "", describe_outcome(alt));
+    for (const mmu::Verdict& alt : run.verdict.alternatives)
+      out += fmt::format("  {:<8}or, equally allowed: {}\n", "", describe_outcome(alt.outcome));
   }
   for (const EngineRun& run : r.runs) {
     if (run.unsupported || run.trace.steps.empty()) continue;

@@ -77,7 +77,8 @@ class Gen {
 
     const AccessKind kind = static_cast<AccessKind>(below(3));
     const bool implicit = kind != AccessKind::fetch && pct(15);
-    const bool ss = kind != AccessKind::fetch && (cpu.cr4 & cr4::CET) && f.has(Feature::shstk) && pct(30);
+    const bool ss = kind != AccessKind::fetch && mode != PagingMode::none && (cpu.cr4 & cr4::CET) &&
+                    f.has(Feature::shstk) && pct(30);  // shadow stacks need paging
     u64 va;
     if (mode == PagingMode::level4) va = pct(3) ? r() : mmu::sign_extend(r() & bits(47, 0), 47);
     else if (mode == PagingMode::level5) va = pct(3) ? r() : mmu::sign_extend(r() & bits(56, 0), 56);

@@ -395,8 +395,41 @@ TEST(Nested, OrderOfGuestUpdateAndFinalAccessIsOpen) {
   Verdict v = eval(n.c);
   EXPECT_EQ(v.outcome.gpa, n.guest[3]) << "A update first";
   ASSERT_EQ(v.alternatives.size(), 1u);
-  EXPECT_EQ(v.alternatives[0].gpa, 0x7234u);
-  EXPECT_TRUE(accepts(v, v.alternatives[0]));
+  EXPECT_EQ(v.alternatives[0].outcome.gpa, 0x7234u);
+  EXPECT_TRUE(accepts(v, v.alternatives[0].outcome));
+}
+
+TEST(Nested, AUpdateWhileWalkingIsAnAlternativeToALaterExit) {
+  // EPT A/D off; the PML4 page is read-only in EPT and PML4E.A = 0; the PDPT
+  // page is not mapped. Setting A level by level exits at the PML4E's update
+  // (a write); setting it at the end exits at the PDPT read.
+  Nested n = nested(AccessKind::read);
+  const u64 pml4_leaf = ept_leaf_addr(n.c, 0x1000);
+  n.c.ept->memory.set(pml4_leaf, n.c.ept->memory.read(pml4_leaf) & ~W);
+  n.c.ept->memory.set(ept_leaf_addr(n.c, 0x2000), 0);
+  Verdict v = eval(n.c);
+  EXPECT_EQ(qual(v), eptq::READ | eptq::GLA_VALID);
+  EXPECT_EQ(v.outcome.gpa, n.guest[1]);
+  ASSERT_EQ(v.alternatives.size(), 1u);
+  const Verdict& alt = v.alternatives[0];
+  EXPECT_EQ(alt.outcome.gpa, n.guest[0]);
+  EXPECT_EQ(alt.outcome.qualification, eptq::WRITE | eptq::READABLE | eptq::EXECUTABLE | eptq::GLA_VALID);
+  EXPECT_TRUE(alt.qualification_dont_care & eptq::READ) << "read-modify-write: bit 0 is implementation-specific";
+  Outcome with_read = alt.outcome;
+  with_read.qualification |= eptq::READ;  // kvm-unit-tests sees RD|WR on hardware here
+  EXPECT_TRUE(accepts(v, with_read));
+}
+
+TEST(Nested, GuestDirtyMayPrecedeAFinalAccessViolation) {
+  Nested n = nested(AccessKind::write);  // PTE D = 0
+  n.c.cpu.cpl = 0;
+  const u64 page_leaf = ept_leaf_addr(n.c, 0x7000);
+  n.c.ept->memory.set(page_leaf, n.c.ept->memory.read(page_leaf) & ~W);
+  Verdict v = eval(n.c);
+  EXPECT_EQ(qual(v) & eptq::TRANSLATED, eptq::TRANSLATED);
+  Outcome with_d = v.outcome;
+  with_d.writes.push({Space::guest, n.guest[3], n.c.memory.read(n.guest[3]) | 0x60});
+  EXPECT_TRUE(accepts(v, with_d)) << "the guest's A/D update may come before the final translation";
 }
 
 TEST(EptValidate, Eptp) {

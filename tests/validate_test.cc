@@ -87,6 +87,34 @@ TEST(Validate, ShadowStackAccessNeedsCet) {
   EXPECT_EQ(field_of(c), "access.shadow_stack");
 }
 
+TEST(Validate, ShadowStacksNeedPagingAndNoV86) {
+  Case c = long_mode_case();
+  c.cpu.features.add(Feature::shstk);
+  c.cpu.cr4 |= cr4::CET;
+  c.access.shadow_stack = true;
+  EXPECT_FALSE(validate(c));
+  Case off;
+  off.cpu.cr0 = cr0::PE | cr0::WP;
+  off.cpu.cr4 = cr4::CET;
+  off.cpu.features.add(Feature::shstk);
+  off.access.shadow_stack = true;
+  EXPECT_EQ(field_of(off), "access.shadow_stack") << "paging off";
+  off.cpu.cr0 |= cr0::PG;
+  EXPECT_FALSE(validate(off));
+  off.cpu.rflags |= rflags::VM;
+  off.cpu.cpl = 3;
+  EXPECT_EQ(field_of(off), "access.shadow_stack") << "virtual-8086 mode";
+}
+
+TEST(Validate, EptIsIntelOnly) {
+  Case c = long_mode_case();
+  c.ept = EptState{};
+  c.ept->eptp = 0x5000 | eptp::WB | eptp::WALK4;
+  EXPECT_FALSE(validate(c));
+  c.cpu.vendor = Vendor::amd;
+  EXPECT_EQ(field_of(c), "ept");
+}
+
 TEST(Validate, ImplicitFetchIsImpossible) {
   Case c = long_mode_case();
   c.access.kind = AccessKind::fetch;
@@ -127,7 +155,9 @@ TEST(Validate, LegacyModesAreThirtyTwoBit) {
   c.access.addr = bit(32);
   EXPECT_EQ(field_of(c), "access.addr");
   c.access.addr = 0;
-  c.cpu.cr3 = bit(33);
+  c.cpu.cr3 = bit(33);  // VM entry may leave CR3 bits up to MAXPHYADDR-1 set; paging ignores them
+  EXPECT_FALSE(validate(c));
+  c.cpu.cr3 = bit(c.cpu.maxphyaddr);
   EXPECT_EQ(field_of(c), "cpu.cr3");
 }
 
