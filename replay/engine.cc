@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "model/kvm/kvm_mmu.h"
+#include "model/kvm/mutants.h"
 #include "model/reference.h"
 
 namespace mmucheck {
@@ -22,8 +23,12 @@ class ReferenceEngine final : public Engine {
 // does not model yet, is reported as unsupported.
 class KvmEngine final : public Engine {
  public:
-  std::string_view name() const override { return "kvm"; }
+  KvmEngine() : name_("kvm"), algorithm_(std::make_unique<mmu::kvm::MmuAlgorithm>()) {}
+  explicit KvmEngine(const mmu::kvm::Mutant& m)
+      : name_("kvm:" + std::string(m.name)), description_(m.description), algorithm_(m.make()) {}
+  std::string_view name() const override { return name_; }
   std::string_view description() const override {
+    if (!description_.empty()) return description_;
     return "KVM-style tables (permissions, pkru_mask, rsvd_bits_mask), mainline algorithm; guest paging only so far";
   }
   std::optional<std::string> unsupported(const mmu::Case& c) const override {
@@ -32,10 +37,12 @@ class KvmEngine final : public Engine {
     if (c.access.shadow_stack) return "shadow-stack accesses are not modelled by the kvm engine";
     return std::nullopt;
   }
-  mmu::Verdict evaluate(const mmu::Case& c, mmu::Trace* trace) const override { return algorithm_.walk(c, trace); }
+  mmu::Verdict evaluate(const mmu::Case& c, mmu::Trace* trace) const override { return algorithm_->walk(c, trace); }
 
  private:
-  mmu::kvm::MmuAlgorithm algorithm_;
+  std::string name_;
+  std::string description_;
+  std::unique_ptr<mmu::kvm::MmuAlgorithm> algorithm_;
 };
 
 struct Registration {
@@ -56,12 +63,15 @@ const std::vector<Registration>& registry() {
 std::unique_ptr<Engine> make_engine(std::string_view name) {
   for (const auto& r : registry())
     if (r.name == name) return r.make();
+  if (name.starts_with("kvm:"))
+    if (const mmu::kvm::Mutant* m = mmu::kvm::find_mutant(name.substr(4))) return std::make_unique<KvmEngine>(*m);
   return nullptr;
 }
 
 std::vector<std::string> engine_names() {
   std::vector<std::string> names;
   for (const auto& r : registry()) names.emplace_back(r.name);
+  for (const auto& m : mmu::kvm::mutants()) names.push_back("kvm:" + std::string(m.name));
   return names;
 }
 

@@ -74,8 +74,16 @@ expect_grep replay-diverge-marked "DIVERGES" "$tmp/out"
 expect_grep replay-summary-line "0 diverge, 0 bad input" "$tmp/out"
 "$bin" replay "$tmp/agree.json" "$tmp/cut.json" > /dev/null 2>&1; check replay-bad-input 2 $?
 
+# The bug zoo: every mutant is an engine.
+"$bin" mutants > "$tmp/out"; check mutants 0 $?
+expect_grep mutants-lists "kvm:smap-ignores-implicit" "$tmp/out"
+"$bin" replay --engines ref,kvm:smap-ignores-implicit "$src/corpus/guest_walk/4level-smap-implicit-ac1-cpl0.json" > "$tmp/out"
+check mutant-diverges 1 $?
+"$bin" tables "$src/corpus/guest_walk/4level-smap-implicit-ac1-cpl0.json" > "$tmp/out"; check tables 0 $?
+expect_grep tables-layout "permissions\[16\]" "$tmp/out"
+
 # Every verb has --help.
-for verb in eval replay rules engines; do "$bin" $verb --help > /dev/null; check "help-$verb" 0 $?; done
+for verb in eval replay rules engines tables mutants; do "$bin" $verb --help > /dev/null; check "help-$verb" 0 $?; done
 "$bin" --help > /dev/null; check help 0 $?
 
 echo "$fails failure(s)"

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <map>
 
+#include "model/kvm/mutants.h"
 #include "model/rules.h"
 #include "replay/case_reader.h"
 #include "replay/engine.h"
@@ -216,6 +217,8 @@ int main(int argc, char** argv) {
 
   auto* engines = app.add_subcommand("engines", "List the engines this build has");
 
+  auto* mutants = app.add_subcommand("mutants", "List the bug zoo: historical KVM MMU bugs, usable as --engine kvm:NAME");
+
   std::string tables_input;
   auto* tables = app.add_subcommand("tables", "Print the tables mainline KVM builds for a case's CPU role");
   tables->add_option("case", tables_input, "Case file")->required();
@@ -226,6 +229,12 @@ int main(int argc, char** argv) {
     if (*replay) return run_replay(ropt);
     if (*rules) return run_rules(markdown);
     if (*tables) return run_tables(tables_input);
+    if (*mutants) {
+      for (const auto& m : mmu::kvm::mutants())
+        std::cout << fmt::format("kvm:{:<34} {:<13} {}{}\n", m.name, m.commit.empty() ? "-" : m.commit, m.description,
+                                 m.title.empty() ? "" : fmt::format(" [{}]", m.title));
+      return kExitOk;
+    }
     if (*engines) {
       for (const auto& n : mmucheck::engine_names()) std::cout << fmt::format("{:<8}{}\n", n, mmucheck::make_engine(n)->description());
       return kExitOk;

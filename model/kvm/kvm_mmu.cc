@@ -149,7 +149,7 @@ u64 MmuAlgorithm::permission_fault(const CpuRole&, const Tables& t, const CpuSta
   const u64 pfec = access & (PFERR_WRITE | PFERR_USER | PFERR_FETCH);
   // SMAP is overridden for explicit accesses with EFLAGS.AC = 1: the RSVD
   // slot of the index carries that, since a real pfec never has RSVD here.
-  const bool not_smap = (cpu.rflags & rflags::AC) && !(access & PFERR_IMPLICIT);
+  const bool not_smap = smap_overridden(cpu, access);
   const unsigned index = static_cast<unsigned>((pfec | (not_smap ? PFERR_RSVD : 0)) >> 1);
   u64 errcode = PFERR_PRESENT;
   bool fault = (t.permissions[index] >> pte_access) & 1;
@@ -162,6 +162,12 @@ u64 MmuAlgorithm::permission_fault(const CpuRole&, const Tables& t, const CpuSta
   }
   return fault ? errcode : 0;
 }
+
+bool MmuAlgorithm::smap_overridden(const CpuState& cpu, u64 access) const {
+  return (cpu.rflags & rflags::AC) && !(access & PFERR_IMPLICIT);
+}
+
+unsigned MmuAlgorithm::leaf_access(unsigned, unsigned walk_access) const { return walk_access; }
 
 u64 MmuAlgorithm::fault_error_code(const CpuRole& role, u64 errcode, u64 access) const {
   errcode |= access & (PFERR_WRITE | PFERR_USER);
@@ -231,6 +237,7 @@ Verdict MmuAlgorithm::walk(const Case& c, Trace* trace) const {
   std::array<std::pair<u64, u64>, 5> used{};
   unsigned nused = 0;
   unsigned pte_access = ACC_EXEC | ACC_WRITE | ACC_USER;
+  unsigned pt_access = pte_access;  // the access the levels above the current one allow
   u64 pte = 0;
   for (;;) {
     const u64 index = four_byte ? (level == 2 ? field(va, 31, 22) : field(va, 21, 12))
@@ -242,6 +249,7 @@ Verdict MmuAlgorithm::walk(const Case& c, Trace* trace) const {
     if (pte & t.rsvd_bits_mask[(pte >> 7) & 1][level - 1]) return error(PFERR_RSVD | PFERR_PRESENT);
     // gpte_access(): W and U as they are, X = P xor NX.
     const unsigned acc = ((pte & kRW) ? ACC_WRITE : 0) | ((pte & kUS) ? ACC_USER : 0) | ((pte & nx_mask) ? 0 : ACC_EXEC);
+    pt_access = pte_access;
     pte_access &= acc;
     used[nused++] = {addr, pte};
     if (is_last_gpte(role, level, pte)) break;
@@ -249,6 +257,7 @@ Verdict MmuAlgorithm::walk(const Case& c, Trace* trace) const {
     --level;
   }
 
+  pte_access = leaf_access(pt_access, pte_access);
   const unsigned pkey = four_byte ? 0 : static_cast<unsigned>(field(pte, 62, 59));
   if (const u64 errcode = permission_fault(role, t, c.cpu, pte_access, pkey, access)) return error(errcode);
 

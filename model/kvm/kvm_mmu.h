@@ -67,6 +67,10 @@ class MmuAlgorithm {
                                unsigned pte_pkey, u64 access) const;
   // The walker's error path: adds W/U, and I/D when EFER.NX or CR4.SMEP.
   virtual u64 fault_error_code(const CpuRole& role, u64 errcode, u64 access) const;
+  // permission_fault()'s SMAP override: explicit accesses with EFLAGS.AC = 1.
+  virtual bool smap_overridden(const CpuState& cpu, u64 access) const;
+  // The access a leaf grants: what the levels above allowed, ANDed with the leaf's own.
+  virtual unsigned leaf_access(unsigned parent_access, unsigned walk_access) const;
 };
 
 }  // namespace mmu::kvm
