@@ -155,7 +155,7 @@ int run_replay(const ReplayOptions& opt) {
     std::cout << "outcomes:";
     for (const auto& [k, v] : by_outcome) std::cout << fmt::format(" {}={}", k, v);
     std::cout << "\ndeciding rules:\n";
-    for (const auto& [k, v] : by_rule) std::cout << fmt::format("  {:<24}{}\n", k, v);
+    for (const auto& [k, v] : by_rule) std::cout << fmt::format("  {:<28}{}\n", k, v);
   }
   return status;
 }
@@ -236,7 +236,8 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
     if (*engines) {
-      for (const auto& n : mmucheck::engine_names()) std::cout << fmt::format("{:<8}{}\n", n, mmucheck::make_engine(n)->description());
+      for (const auto& n : mmucheck::engine_names())
+        std::cout << fmt::format("{:<40}{}\n", n, mmucheck::make_engine(n)->description());
       return kExitOk;
     }
   } catch (const CLI::CallForHelp& e) {
