@@ -82,8 +82,15 @@ check mutant-diverges 1 $?
 "$bin" tables "$src/corpus/guest_walk/4level-smap-implicit-ac1-cpl0.json" > "$tmp/out"; check tables 0 $?
 expect_grep tables-layout "permissions\[16\]" "$tmp/out"
 
+# exhaust: divergence exit code, case files written, unknown space.
+"$bin" exhaust --space permissions --engines ref,ref > "$tmp/out"; check exhaust-agree 0 $?
+"$bin" exhaust --space permissions --engines ref,kvm --out "$tmp/exh" --json > "$tmp/out"; check exhaust-diverge 1 $?
+jq -e '.divergences > 0 and (.written | length) == 5' "$tmp/out" > /dev/null; check exhaust-json 0 $?
+"$bin" replay --engines ref,kvm "$(jq -r '.written[0]' "$tmp/out")" > /dev/null; check exhaust-case-replays-diverging 1 $?
+"$bin" exhaust --space nosuch > /dev/null 2>&1; check exhaust-unknown-space 2 $?
+
 # Every verb has --help.
-for verb in eval replay rules engines tables mutants; do "$bin" $verb --help > /dev/null; check "help-$verb" 0 $?; done
+for verb in eval replay rules engines tables mutants exhaust; do "$bin" $verb --help > /dev/null; check "help-$verb" 0 $?; done
 "$bin" --help > /dev/null; check help 0 $?
 
 echo "$fails failure(s)"

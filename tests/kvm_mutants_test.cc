@@ -10,6 +10,8 @@
 #include "model/kvm/mutants.h"
 #include "model/reference.h"
 #include "replay/case_json.h"
+#include "replay/engine.h"
+#include "replay/exhaust.h"
 
 namespace {
 
@@ -49,6 +51,47 @@ TEST(BugZoo, EveryMutantIsCaughtByTheCorpus) {
     }
     EXPECT_FALSE(caught.empty()) << "kvm:" << m.name << " survives the whole corpus";
     if (!caught.empty()) std::cout << "kvm:" << m.name << " caught by " << caught.size() << " cases, e.g. " << caught.front() << "\n";
+  }
+}
+
+}  // namespace
+
+// ---- exhaust: the permission space ----------------------------------------------
+namespace {
+
+TEST(Exhaust, PermissionSpaceKvmDiffersOnlyInTheKnownIdFinding) {
+  const auto* space = mmucheck::find_space("permissions");
+  ASSERT_NE(space, nullptr);
+  const auto ref = mmucheck::make_engine("ref");
+  const auto kvm = mmucheck::make_engine("kvm");
+  mmu::Case c;
+  mmu::u64 compared = 0, known = 0;
+  for (mmu::u64 i = 0; i < space->size; ++i) {
+    if (!space->make(i, c) || kvm->unsupported(c)) continue;
+    ++compared;
+    const mmu::Verdict r = ref->evaluate(c, nullptr);
+    const mmu::Outcome k = kvm->evaluate(c, nullptr).outcome;
+    if (mmu::accepts(r, k)) continue;
+    // docs/kvm.md finding 1: I/D reported in 32-bit paging with EFER.NX and no SMEP.
+    const bool id_finding = mmu::paging_mode(c.cpu) == mmu::PagingMode::bit32 && c.access.kind == mmu::AccessKind::fetch &&
+                            (c.cpu.efer & mmu::efer::NXE) && !(c.cpu.cr4 & mmu::cr4::SMEP) &&
+                            k.error_code == (r.outcome.error_code | mmu::pferr::ID);
+    EXPECT_TRUE(id_finding) << "point " << i << ": " << mmucheck::case_to_json(c).dump();
+    known += id_finding;
+    if (!id_finding) break;
+  }
+  EXPECT_GT(compared, space->size / 2);
+  EXPECT_GT(known, 0u) << "the finding is in this space";
+}
+
+TEST(Exhaust, PermissionSpaceCatchesThePermissionMutants) {
+  const auto* space = mmucheck::find_space("permissions");
+  const auto ref = mmucheck::make_engine("ref");
+  const auto mainline = mmucheck::exhaust(*space, *ref, *mmucheck::make_engine("kvm"), {.jobs = 2});
+  for (const char* name : {"kvm:smap-ignores-implicit", "kvm:pfec-keeps-fetch", "kvm:inherited-access-from-leaf-parent"}) {
+    const auto r = mmucheck::exhaust(*space, *ref, *mmucheck::make_engine(name), {.jobs = 2});
+    EXPECT_GT(r.divergences, mainline.divergences) << name;
+    EXPECT_EQ(r.points, space->size);
   }
 }
 

@@ -9,11 +9,13 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <thread>
 
 #include "model/kvm/mutants.h"
 #include "model/rules.h"
 #include "replay/case_reader.h"
 #include "replay/engine.h"
+#include "replay/exhaust.h"
 #include "replay/replay.h"
 
 namespace {
@@ -179,6 +181,68 @@ int run_tables(const std::string& path) {
   return status;
 }
 
+struct ExhaustCli {
+  std::string space;
+  std::vector<std::string> engines{"ref", "kvm"};
+  unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
+  std::string out;
+  bool json = false;
+};
+
+int run_exhaust(const ExhaustCli& opt) {
+  const mmucheck::ExhaustSpace* space = mmucheck::find_space(opt.space);
+  if (!space) {
+    std::string known;
+    for (const auto& s : mmucheck::exhaust_spaces()) known += (known.empty() ? "" : ", ") + std::string(s.name);
+    std::cerr << fmt::format("mmucheck exhaust: unknown space '{}' (known: {})\n", opt.space, known);
+    return kExitBadInput;
+  }
+  if (opt.engines.size() != 2) throw CLI::ValidationError("--engines", "exhaust compares exactly two engines: A,B");
+  auto engines = load_engines(opt.engines);
+  const bool tty = isatty(STDERR_FILENO);
+  mmucheck::ExhaustOptions eo;
+  eo.jobs = opt.jobs;
+  eo.progress = [&](mmu::u64 done) {
+    if (tty) std::cerr << fmt::format("\r{}: {}/{} points ({:.0f}%)", space->name, done, space->size, 100.0 * done / space->size);
+  };
+  const auto r = mmucheck::exhaust(*space, *engines[0], *engines[1], eo);
+  if (tty) std::cerr << "\r\x1b[K";
+  std::vector<std::string> written;
+  if (!opt.out.empty()) {
+    std::filesystem::create_directories(opt.out);
+    for (const auto& [index, c] : r.first) {
+      mmu::Case named = c;
+      named.name = fmt::format("exhaust {} point {}: {} vs {}", space->name, index, opt.engines[0], opt.engines[1]);
+      const std::string path = fmt::format("{}/{}-{}.json", opt.out, space->name, index);
+      std::ofstream f(path + ".tmp");
+      f << mmucheck::case_to_json(named).dump(2) << "\n";
+      f.close();
+      std::filesystem::rename(path + ".tmp", path);  // never a half-written case
+      written.push_back(path);
+    }
+  }
+  if (opt.json) {
+    nlohmann::json first = nlohmann::json::array();
+    for (const auto& [index, c] : r.first) first.push_back({{"index", index}, {"case", mmucheck::case_to_json(c)}});
+    std::cout << nlohmann::json{{"space", std::string(space->name)}, {"engines", opt.engines}, {"points", r.points},
+                                {"illegal", r.illegal}, {"unsupported", r.unsupported}, {"compared", r.compared},
+                                {"divergences", r.divergences}, {"seconds", r.seconds}, {"first", first},
+                                {"written", written}}
+                     .dump()
+              << std::endl;
+  } else {
+    std::cout << fmt::format("space {} ({} points): {} compared, {} illegal, {} unsupported, {} divergences "
+                             "between {} and {} in {:.2f} s ({:.1f} M points/s, {} jobs)\n",
+                             space->name, r.points, r.compared, r.illegal, r.unsupported, r.divergences,
+                             opt.engines[0], opt.engines[1], r.seconds, r.points / r.seconds / 1e6, opt.jobs);
+    for (const auto& [index, c] : r.first) {
+      std::cout << fmt::format("  point {}: {}\n", index, mmucheck::case_to_json(c).dump());
+    }
+    for (const auto& w : written) std::cout << "  wrote " << w << "\n";
+  }
+  return r.divergences ? kExitDiverge : kExitOk;
+}
+
 int run_rules(bool markdown) {
   if (markdown) std::cout << "| id | SDM | rule | open |\n|---|---|---|---|\n";
   for (const mmu::RuleInfo& r : mmu::all_rules()) {
@@ -217,6 +281,14 @@ int main(int argc, char** argv) {
 
   auto* engines = app.add_subcommand("engines", "List the engines this build has");
 
+  ExhaustCli xopt;
+  auto* exhaust = app.add_subcommand("exhaust", "Enumerate a finite space of cases through two engines; exit 1 on divergence");
+  exhaust->add_option("--space", xopt.space, "Space to enumerate (permissions)")->required();
+  exhaust->add_option("--engines", xopt.engines, "The two engines, baseline first")->delimiter(',')->capture_default_str();
+  exhaust->add_option("--jobs", xopt.jobs, "Threads")->check(CLI::Range(1u, 256u))->capture_default_str();
+  exhaust->add_option("--out", xopt.out, "Directory for the first divergent cases (JSON, replayable)");
+  exhaust->add_flag("--json", xopt.json, "One JSON object instead of text");
+
   auto* mutants = app.add_subcommand("mutants", "List the bug zoo: historical KVM MMU bugs, usable as --engine kvm:NAME");
 
   std::string tables_input;
@@ -229,6 +301,7 @@ int main(int argc, char** argv) {
     if (*replay) return run_replay(ropt);
     if (*rules) return run_rules(markdown);
     if (*tables) return run_tables(tables_input);
+    if (*exhaust) return run_exhaust(xopt);
     if (*mutants) {
       for (const auto& m : mmu::kvm::mutants())
         std::cout << fmt::format("kvm:{:<34} {:<13} {}{}\n", m.name, m.commit.empty() ? "-" : m.commit, m.description,

@@ -1,0 +1,157 @@
+#include "replay/exhaust.h"
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "model/builder.h"
+#include "model/validate.h"
+
+namespace mmucheck {
+namespace {
+
+using mmu::u64;
+
+// Mixed-radix digits of a point index.
+class Digits {
+ public:
+  explicit Digits(u64 index) : rest_(index) {}
+  unsigned next(unsigned radix) {
+    const unsigned d = static_cast<unsigned>(rest_ % radix);
+    rest_ /= radix;
+    return d;
+  }
+
+ private:
+  u64 rest_;
+};
+
+// The permission space: every access (read/write/fetch) x CPL x implicit x
+// EFLAGS.AC x CR0.WP x CR4.SMEP x CR4.SMAP x EFER.NXE x paging mode x where
+// U/S = 0, R/W = 0 and XD = 1 sit in the walk (nowhere, the leaf, the top
+// level, both). Every entry is present; the chain maps a 4-KByte page.
+constexpr unsigned kPermRadix[] = {4, 3, 4, 2, 2, 2, 2, 2, 2, 4, 4, 4};
+constexpr u64 perm_size() {
+  u64 n = 1;
+  for (unsigned r : kPermRadix) n *= r;
+  return n;
+}
+
+bool make_permission_point(u64 index, mmu::Case& c) {
+  using namespace mmu;
+  Digits d(index);
+  static constexpr PagingMode kModes[] = {PagingMode::bit32, PagingMode::pae, PagingMode::level4, PagingMode::level5};
+  const PagingMode mode = kModes[d.next(4)];
+  const AccessKind kind = static_cast<AccessKind>(d.next(3));
+  const unsigned cpl = d.next(4);
+  const bool implicit = d.next(2), ac = d.next(2), wp = d.next(2), smep = d.next(2), smap = d.next(2), nxe = d.next(2);
+  const unsigned u_at = d.next(4), w_at = d.next(4), xd_at = d.next(4);  // bit 0: leaf, bit 1: top level
+
+  c = Case{};
+  c.cpu.features = FeatureSet::all();
+  c.cpu.maxphyaddr = 46;
+  c.cpu.cpl = cpl;
+  c.cpu.cr0 = cr0::PE | cr0::ET | cr0::PG | (wp ? cr0::WP : 0);
+  c.cpu.cr4 = (smep ? cr4::SMEP : 0) | (smap ? cr4::SMAP : 0);
+  c.cpu.efer = nxe ? efer::NXE : 0;
+  c.cpu.rflags = rflags::FIXED1 | (ac ? rflags::AC : 0);
+  if (mode != PagingMode::bit32) c.cpu.cr4 |= cr4::PAE;
+  if (mode == PagingMode::level4 || mode == PagingMode::level5) c.cpu.efer |= efer::LME | efer::LMA;
+  if (mode == PagingMode::level5) c.cpu.cr4 |= cr4::LA57;
+  c.access = {mode == PagingMode::level4 || mode == PagingMode::level5 ? u64{0x7fff'1234'5000} : u64{0x1234'5000}, kind,
+              implicit, false};
+
+  const bool has_xd = mode != PagingMode::bit32;
+  auto flags = [&](unsigned where) {  // where: 1 = leaf, 2 = top
+    u64 f = 0x7;  // P | R/W | U/S
+    if (u_at & where) f &= ~u64{4};
+    if (w_at & where) f &= ~u64{2};
+    if (has_xd && (xd_at & where)) f |= bit(63);
+    return f;
+  };
+  ChainBuilder b(c, 0x1000);
+  const u64 leaf = 0x5000 | flags(1);
+  const u64 top = flags(2), mid = 0x7;
+  switch (mode) {
+    case PagingMode::bit32: b.map(c.access.addr, leaf, 1, {top}); break;
+    case PagingMode::pae: b.map(c.access.addr, leaf, 1, {0x1, top}); break;  // PDPTEs carry no rights
+    case PagingMode::level4: b.map(c.access.addr, leaf, 1, {top, mid, mid}); break;
+    case PagingMode::level5: b.map(c.access.addr, leaf, 1, {top, mid, mid, mid}); break;
+    case PagingMode::none: break;
+  }
+  return !mmu::validate(c);
+}
+
+}  // namespace
+
+const std::vector<ExhaustSpace>& exhaust_spaces() {
+  static const std::vector<ExhaustSpace> spaces{
+      {"permissions",
+       "access kind x CPL x implicit x AC x WP x SMEP x SMAP x NXE x mode (32-bit, PAE, 4-level, 5-level) x "
+       "where U/S=0, R/W=0, XD=1 sit (none, leaf, top, both)",
+       perm_size(), make_permission_point},
+  };
+  return spaces;
+}
+
+const ExhaustSpace* find_space(std::string_view name) {
+  for (const ExhaustSpace& s : exhaust_spaces())
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+ExhaustResult exhaust(const ExhaustSpace& space, const Engine& a, const Engine& b, const ExhaustOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  const unsigned jobs = std::max(1u, options.jobs);
+  std::vector<ExhaustResult> partial(jobs);
+  std::mutex progress_lock;
+  u64 done_total = 0;
+  auto work = [&](unsigned job) {
+    ExhaustResult& r = partial[job];
+    mmu::Case c;
+    u64 done = 0;
+    for (u64 i = job; i < space.size; i += jobs) {
+      ++r.points;
+      if (!space.make(i, c)) {
+        ++r.illegal;
+      } else if (a.unsupported(c) || b.unsupported(c)) {
+        ++r.unsupported;
+      } else {
+        ++r.compared;
+        const mmu::Verdict va = a.evaluate(c, nullptr);
+        const mmu::Verdict vb = b.evaluate(c, nullptr);
+        if (!mmu::accepts(va, vb.outcome)) {
+          ++r.divergences;
+          if (r.first.size() < options.keep) r.first.emplace_back(i, c);
+        }
+      }
+      if (++done == 65536 && options.progress) {
+        std::lock_guard<std::mutex> g(progress_lock);
+        done_total += done;
+        done = 0;
+        options.progress(done_total);
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned j = 1; j < jobs; ++j) threads.emplace_back(work, j);
+  work(0);
+  for (auto& t : threads) t.join();
+
+  ExhaustResult total;
+  for (ExhaustResult& r : partial) {
+    total.points += r.points;
+    total.illegal += r.illegal;
+    total.unsupported += r.unsupported;
+    total.compared += r.compared;
+    total.divergences += r.divergences;
+    for (auto& f : r.first) total.first.push_back(std::move(f));
+  }
+  std::sort(total.first.begin(), total.first.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  if (total.first.size() > options.keep) total.first.resize(options.keep);
+  total.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return total;
+}
+
+}  // namespace mmucheck
