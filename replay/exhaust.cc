@@ -83,6 +83,64 @@ bool make_permission_point(u64 index, mmu::Case& c) {
   return !mmu::validate(c);
 }
 
+// The reserved-bit space: one bit set in one entry of an otherwise valid walk,
+// for every bit 0..63, every level, every mode, three leaf sizes (4K, 2M/4M at
+// the PDE, 1G at the PDPTE), MAXPHYADDR 32..52, both vendors, with and without
+// 1-GByte pages, CR4.PSE, EFER.NXE and CPUID PSE-36. A supervisor read at CPL 0.
+constexpr unsigned kRsvdRadix[] = {4, 5, 3, 64, 21, 2, 2, 2, 2, 2};
+constexpr u64 rsvd_size() {
+  u64 n = 1;
+  for (unsigned r : kRsvdRadix) n *= r;
+  return n;
+}
+
+bool make_reserved_bit_point(u64 index, mmu::Case& c) {
+  using namespace mmu;
+  Digits d(index);
+  static constexpr PagingMode kModes[] = {PagingMode::bit32, PagingMode::pae, PagingMode::level4, PagingMode::level5};
+  const PagingMode mode = kModes[d.next(4)];
+  const unsigned level = 1 + d.next(5);
+  const unsigned leaf_level = 1 + d.next(3);
+  const unsigned bitno = d.next(64);
+  const unsigned maxphyaddr = 32 + d.next(21);
+  const bool amd = d.next(2), gbpages = d.next(2), pse = d.next(2), nxe = d.next(2), pse36 = d.next(2);
+  const unsigned levels = ChainBuilder::levels(mode);
+  if (level > levels || leaf_level > levels - (mode == PagingMode::pae ? 1 : 0) || level < leaf_level) return false;
+  if (mode == PagingMode::bit32 && leaf_level > 2) return false;
+  if (mode == PagingMode::bit32 && bitno >= 32) return false;  // 4-byte entries
+
+  c = Case{};
+  c.cpu.features = FeatureSet::all();
+  if (!gbpages) c.cpu.features.remove(Feature::pdpe1gb);
+  if (!pse36) c.cpu.features.remove(Feature::pse36);
+  c.cpu.vendor = amd ? Vendor::amd : Vendor::intel;
+  c.cpu.maxphyaddr = maxphyaddr;
+  c.cpu.cr0 = cr0::PE | cr0::ET | cr0::PG | cr0::WP;
+  c.cpu.cr4 = pse ? cr4::PSE : 0;
+  c.cpu.efer = nxe ? efer::NXE : 0;
+  if (mode != PagingMode::bit32) c.cpu.cr4 |= cr4::PAE;
+  if (mode == PagingMode::level4 || mode == PagingMode::level5) c.cpu.efer |= efer::LME | efer::LMA;
+  if (mode == PagingMode::level5) c.cpu.cr4 |= cr4::LA57;
+  c.access = {mode == PagingMode::level4 || mode == PagingMode::level5 ? u64{0x7fff'1234'5000} : u64{0x1234'5000},
+              AccessKind::read, false, false};
+
+  const u64 frame = leaf_level == 3 ? 0x40000000 : leaf_level == 2 ? (mode == PagingMode::bit32 ? 0x400000 : 0x200000) : 0x5000;
+  const u64 leaf = frame | 0x7 | (leaf_level > 1 ? bit(7) : 0);
+  ChainBuilder b(c, 0x1000);
+  std::vector<u64> addrs;
+  const u64 pdpte = mode == PagingMode::pae ? 0x1 : 0x7;
+  switch (levels - leaf_level) {
+    case 0: addrs = b.map(c.access.addr, leaf, leaf_level, {}); break;
+    case 1: addrs = b.map(c.access.addr, leaf, leaf_level, {mode == PagingMode::pae ? pdpte : 0x7}); break;
+    case 2: addrs = b.map(c.access.addr, leaf, leaf_level, {pdpte, 0x7}); break;
+    case 3: addrs = b.map(c.access.addr, leaf, leaf_level, {0x7, 0x7, 0x7}); break;
+    case 4: addrs = b.map(c.access.addr, leaf, leaf_level, {0x7, 0x7, 0x7, 0x7}); break;
+  }
+  const u64 at = addrs[levels - level];
+  c.memory.set(at, c.memory.read(at) | bit(bitno));
+  return !mmu::validate(c);
+}
+
 }  // namespace
 
 const std::vector<ExhaustSpace>& exhaust_spaces() {
@@ -91,6 +149,10 @@ const std::vector<ExhaustSpace>& exhaust_spaces() {
        "access kind x CPL x implicit x AC x WP x SMEP x SMAP x NXE x mode (32-bit, PAE, 4-level, 5-level) x "
        "where U/S=0, R/W=0, XD=1 sit (none, leaf, top, both)",
        perm_size(), make_permission_point},
+      {"reserved-bits",
+       "one bit 0..63 set in one entry x level x mode x leaf size (4K, 2M/4M, 1G) x MAXPHYADDR 32..52 x vendor x "
+       "1G support x CR4.PSE x EFER.NXE x PSE-36",
+       rsvd_size(), make_reserved_bit_point},
   };
   return spaces;
 }

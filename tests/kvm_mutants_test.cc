@@ -95,4 +95,37 @@ TEST(Exhaust, PermissionSpaceCatchesThePermissionMutants) {
   }
 }
 
+TEST(Exhaust, ReservedBitSpaceKvmDiffersOnlyInThePse36Finding) {
+  const auto* space = mmucheck::find_space("reserved-bits");
+  ASSERT_NE(space, nullptr);
+  const auto ref = mmucheck::make_engine("ref");
+  const auto kvm = mmucheck::make_engine("kvm");
+  mmu::Case c;
+  mmu::u64 compared = 0, known = 0;
+  for (mmu::u64 i = 0; i < space->size; ++i) {
+    if (!space->make(i, c)) continue;
+    ++compared;
+    if (mmu::accepts(ref->evaluate(c, nullptr), kvm->evaluate(c, nullptr).outcome)) continue;
+    // docs/kvm.md finding 2: PSE-36 reserved/address bits fixed at 17..21 / 13..16.
+    const mmu::u64 pde = c.memory.read((c.cpu.cr3 & mmu::bits(31, 12)) + mmu::field(c.access.addr, 31, 22) * 4);
+    const bool pse36_finding = mmu::paging_mode(c.cpu) == mmu::PagingMode::bit32 && (c.cpu.cr4 & mmu::cr4::PSE) &&
+                               (pde & mmu::bit(7)) && (pde & mmu::bits(21, 13));
+    EXPECT_TRUE(pse36_finding) << "point " << i << ": " << mmucheck::case_to_json(c).dump();
+    known += pse36_finding;
+    if (!pse36_finding) break;
+  }
+  EXPECT_GT(compared, 1000000u);
+  EXPECT_GT(known, 0u);
+}
+
+TEST(Exhaust, ReservedBitSpaceCatchesTheReservedBitMutants) {
+  const auto* space = mmucheck::find_space("reserved-bits");
+  const auto ref = mmucheck::make_engine("ref");
+  const auto mainline = mmucheck::exhaust(*space, *ref, *mmucheck::make_engine("kvm"), {.jobs = 2});
+  for (const char* name : {"kvm:amd-bit8-on-pdpe", "kvm:bit7-ignores-large-page-support", "kvm:pt32-pse-mask-without-pse"}) {
+    const auto r = mmucheck::exhaust(*space, *ref, *mmucheck::make_engine(name), {.jobs = 2});
+    EXPECT_GT(r.divergences, mainline.divergences) << name;
+  }
+}
+
 }  // namespace
