@@ -27,40 +27,52 @@ class Digits {
   u64 rest_;
 };
 
+template <std::size_t N>
+constexpr u64 product(const unsigned (&radix)[N]) {
+  u64 n = 1;
+  for (unsigned r : radix) n *= r;
+  return n;
+}
+
+constexpr mmu::PagingMode kPagingModes[] = {mmu::PagingMode::bit32, mmu::PagingMode::pae, mmu::PagingMode::level4,
+                                            mmu::PagingMode::level5};
+
+// A case in `mode` with paging on, CR0.WP as given, every CPUID feature, and a
+// linear address that every mode can map (canonical in 4/5-level).
+void start_case(mmu::Case& c, mmu::PagingMode mode, bool wp, mmu::AccessKind kind) {
+  using namespace mmu;
+  c = Case{};
+  c.cpu.features = FeatureSet::all();
+  c.cpu.maxphyaddr = 46;
+  c.cpu.cr0 = cr0::PE | cr0::ET | cr0::PG | (wp ? cr0::WP : 0);
+  if (mode != PagingMode::bit32) c.cpu.cr4 |= cr4::PAE;
+  if (mode == PagingMode::level4 || mode == PagingMode::level5) c.cpu.efer |= efer::LME | efer::LMA;
+  if (mode == PagingMode::level5) c.cpu.cr4 |= cr4::LA57;
+  const bool long_mode = mode == PagingMode::level4 || mode == PagingMode::level5;
+  c.access = {long_mode ? u64{0x7fff'1234'5000} : u64{0x1234'5000}, kind, false, false};
+}
+
 // The permission space: every access (read/write/fetch) x CPL x implicit x
 // EFLAGS.AC x CR0.WP x CR4.SMEP x CR4.SMAP x EFER.NXE x paging mode x where
 // U/S = 0, R/W = 0 and XD = 1 sit in the walk (nowhere, the leaf, the top
 // level, both). Every entry is present; the chain maps a 4-KByte page.
 constexpr unsigned kPermRadix[] = {4, 3, 4, 2, 2, 2, 2, 2, 2, 4, 4, 4};
-constexpr u64 perm_size() {
-  u64 n = 1;
-  for (unsigned r : kPermRadix) n *= r;
-  return n;
-}
 
 bool make_permission_point(u64 index, mmu::Case& c) {
   using namespace mmu;
   Digits d(index);
-  static constexpr PagingMode kModes[] = {PagingMode::bit32, PagingMode::pae, PagingMode::level4, PagingMode::level5};
-  const PagingMode mode = kModes[d.next(4)];
+  const PagingMode mode = kPagingModes[d.next(4)];
   const AccessKind kind = static_cast<AccessKind>(d.next(3));
   const unsigned cpl = d.next(4);
   const bool implicit = d.next(2), ac = d.next(2), wp = d.next(2), smep = d.next(2), smap = d.next(2), nxe = d.next(2);
   const unsigned u_at = d.next(4), w_at = d.next(4), xd_at = d.next(4);  // bit 0: leaf, bit 1: top level
 
-  c = Case{};
-  c.cpu.features = FeatureSet::all();
-  c.cpu.maxphyaddr = 46;
+  start_case(c, mode, wp, kind);
   c.cpu.cpl = cpl;
-  c.cpu.cr0 = cr0::PE | cr0::ET | cr0::PG | (wp ? cr0::WP : 0);
-  c.cpu.cr4 = (smep ? cr4::SMEP : 0) | (smap ? cr4::SMAP : 0);
-  c.cpu.efer = nxe ? efer::NXE : 0;
+  c.cpu.cr4 |= (smep ? cr4::SMEP : 0) | (smap ? cr4::SMAP : 0);
+  c.cpu.efer |= nxe ? efer::NXE : 0;
   c.cpu.rflags = rflags::FIXED1 | (ac ? rflags::AC : 0);
-  if (mode != PagingMode::bit32) c.cpu.cr4 |= cr4::PAE;
-  if (mode == PagingMode::level4 || mode == PagingMode::level5) c.cpu.efer |= efer::LME | efer::LMA;
-  if (mode == PagingMode::level5) c.cpu.cr4 |= cr4::LA57;
-  c.access = {mode == PagingMode::level4 || mode == PagingMode::level5 ? u64{0x7fff'1234'5000} : u64{0x1234'5000}, kind,
-              implicit, false};
+  c.access.implicit = implicit;
 
   const bool has_xd = mode != PagingMode::bit32;
   auto flags = [&](unsigned where) {  // where: 1 = leaf, 2 = top
@@ -88,17 +100,11 @@ bool make_permission_point(u64 index, mmu::Case& c) {
 // the PDE, 1G at the PDPTE), MAXPHYADDR 32..52, both vendors, with and without
 // 1-GByte pages, CR4.PSE, EFER.NXE and CPUID PSE-36. A supervisor read at CPL 0.
 constexpr unsigned kRsvdRadix[] = {4, 5, 3, 64, 21, 2, 2, 2, 2, 2};
-constexpr u64 rsvd_size() {
-  u64 n = 1;
-  for (unsigned r : kRsvdRadix) n *= r;
-  return n;
-}
 
 bool make_reserved_bit_point(u64 index, mmu::Case& c) {
   using namespace mmu;
   Digits d(index);
-  static constexpr PagingMode kModes[] = {PagingMode::bit32, PagingMode::pae, PagingMode::level4, PagingMode::level5};
-  const PagingMode mode = kModes[d.next(4)];
+  const PagingMode mode = kPagingModes[d.next(4)];
   const unsigned level = 1 + d.next(5);
   const unsigned leaf_level = 1 + d.next(3);
   const unsigned bitno = d.next(64);
@@ -109,20 +115,13 @@ bool make_reserved_bit_point(u64 index, mmu::Case& c) {
   if (mode == PagingMode::bit32 && leaf_level > 2) return false;
   if (mode == PagingMode::bit32 && bitno >= 32) return false;  // 4-byte entries
 
-  c = Case{};
-  c.cpu.features = FeatureSet::all();
+  start_case(c, mode, /*wp=*/true, AccessKind::read);
   if (!gbpages) c.cpu.features.remove(Feature::pdpe1gb);
   if (!pse36) c.cpu.features.remove(Feature::pse36);
   c.cpu.vendor = amd ? Vendor::amd : Vendor::intel;
   c.cpu.maxphyaddr = maxphyaddr;
-  c.cpu.cr0 = cr0::PE | cr0::ET | cr0::PG | cr0::WP;
-  c.cpu.cr4 = pse ? cr4::PSE : 0;
-  c.cpu.efer = nxe ? efer::NXE : 0;
-  if (mode != PagingMode::bit32) c.cpu.cr4 |= cr4::PAE;
-  if (mode == PagingMode::level4 || mode == PagingMode::level5) c.cpu.efer |= efer::LME | efer::LMA;
-  if (mode == PagingMode::level5) c.cpu.cr4 |= cr4::LA57;
-  c.access = {mode == PagingMode::level4 || mode == PagingMode::level5 ? u64{0x7fff'1234'5000} : u64{0x1234'5000},
-              AccessKind::read, false, false};
+  c.cpu.cr4 |= pse ? cr4::PSE : 0;
+  c.cpu.efer |= nxe ? efer::NXE : 0;
 
   const u64 frame = leaf_level == 3 ? 0x40000000 : leaf_level == 2 ? (mode == PagingMode::bit32 ? 0x400000 : 0x200000) : 0x5000;
   const u64 leaf = frame | 0x7 | (leaf_level > 1 ? bit(7) : 0);
@@ -148,11 +147,11 @@ const std::vector<ExhaustSpace>& exhaust_spaces() {
       {"permissions",
        "access kind x CPL x implicit x AC x WP x SMEP x SMAP x NXE x mode (32-bit, PAE, 4-level, 5-level) x "
        "where U/S=0, R/W=0, XD=1 sit (none, leaf, top, both)",
-       perm_size(), make_permission_point},
+       product(kPermRadix), make_permission_point},
       {"reserved-bits",
        "one bit 0..63 set in one entry x level x mode x leaf size (4K, 2M/4M, 1G) x MAXPHYADDR 32..52 x vendor x "
        "1G support x CR4.PSE x EFER.NXE x PSE-36",
-       rsvd_size(), make_reserved_bit_point},
+       product(kRsvdRadix), make_reserved_bit_point},
   };
   return spaces;
 }
