@@ -140,6 +140,44 @@ bool make_reserved_bit_point(u64 index, mmu::Case& c) {
   return !mmu::validate(c);
 }
 
+// The protection-key space: mode (PAE, where keys do not apply, 4-level,
+// 5-level) x access kind x CPL x implicit x CR0.WP x CR4.PKE x CR4.PKS x user or
+// supervisor page x writable or not x the leaf's key x that key's AD/WD in
+// PKRU and IA32_PKRS x the other keys all set or all clear.
+constexpr unsigned kPkRadix[] = {3, 3, 4, 2, 2, 2, 2, 2, 2, 16, 4, 2};
+
+bool make_protection_key_point(u64 index, mmu::Case& c) {
+  using namespace mmu;
+  Digits d(index);
+  static constexpr PagingMode kModes[] = {PagingMode::pae, PagingMode::level4, PagingMode::level5};
+  const PagingMode mode = kModes[d.next(3)];
+  const AccessKind kind = static_cast<AccessKind>(d.next(3));
+  const unsigned cpl = d.next(4);
+  const bool implicit = d.next(2), wp = d.next(2), pke = d.next(2), pks = d.next(2), user_page = d.next(2),
+             writable = d.next(2);
+  const unsigned key = d.next(16), key_bits = d.next(4);
+  const bool others = d.next(2);
+
+  start_case(c, mode, wp, kind);
+  c.cpu.cpl = cpl;
+  c.cpu.cr4 |= (pke ? cr4::PKE : 0) | (pks ? cr4::PKS : 0);
+  c.cpu.efer |= efer::NXE;
+  c.access.implicit = implicit;
+  const u32 rest = others ? ~u32{0} : 0;
+  const u32 reg = (rest & ~(u32{3} << (2 * key))) | (key_bits << (2 * key));
+  c.cpu.pkru = reg;
+  c.cpu.pkrs = reg;
+  const u64 leaf = 0x5000 | 0x1 | (writable ? 0x2 : 0) | (user_page ? 0x4 : 0) |
+                   (mode == PagingMode::pae ? 0 : u64{key} << 59);
+  ChainBuilder b(c, 0x1000);
+  switch (mode) {
+    case PagingMode::pae: b.map(c.access.addr, leaf, 1, {0x1, 0x7}); break;
+    case PagingMode::level4: b.map(c.access.addr, leaf, 1, {0x7, 0x7, 0x7}); break;
+    default: b.map(c.access.addr, leaf, 1, {0x7, 0x7, 0x7, 0x7}); break;
+  }
+  return !mmu::validate(c);
+}
+
 }  // namespace
 
 const std::vector<ExhaustSpace>& exhaust_spaces() {
@@ -152,6 +190,10 @@ const std::vector<ExhaustSpace>& exhaust_spaces() {
        "one bit 0..63 set in one entry x level x mode x leaf size (4K, 2M/4M, 1G) x MAXPHYADDR 32..52 x vendor x "
        "1G support x CR4.PSE x EFER.NXE x PSE-36",
        product(kRsvdRadix), make_reserved_bit_point},
+      {"protection-keys",
+       "mode (PAE, 4-level, 5-level) x access kind x CPL x implicit x WP x PKE x PKS x user/supervisor page x "
+       "writable x key x the key's AD/WD x other keys set or clear",
+       product(kPkRadix), make_protection_key_point},
   };
   return spaces;
 }

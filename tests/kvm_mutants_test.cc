@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 
+#include "model/kvm/kvm_mmu.h"
 #include "model/kvm/mutants.h"
 #include "model/reference.h"
 #include "replay/case_json.h"
@@ -126,6 +127,37 @@ TEST(Exhaust, ReservedBitSpaceCatchesTheReservedBitMutants) {
     const auto r = mmucheck::exhaust(*space, *ref, *mmucheck::make_engine(name), {.jobs = 2});
     EXPECT_GT(r.divergences, mainline.divergences) << name;
   }
+}
+
+// A pkru_mask that forgets CR0.WP for supervisor writes: the protection-key
+// space must catch it (and mainline must agree with the reference there).
+class PkruIgnoresWp final : public mmu::kvm::MmuAlgorithm {
+  void update_pkru_bitmask(const mmu::kvm::CpuRole& role, mmu::kvm::Tables& t) const override {
+    mmu::kvm::CpuRole always_wp = role;
+    always_wp.cr0_wp = true;
+    MmuAlgorithm::update_pkru_bitmask(always_wp, t);
+  }
+};
+
+TEST(Exhaust, ProtectionKeySpace) {
+  const auto* space = mmucheck::find_space("protection-keys");
+  ASSERT_NE(space, nullptr);
+  const auto ref = mmucheck::make_engine("ref");
+  const auto kvm = mmucheck::make_engine("kvm");
+  const mmucheck::ExhaustResult r = mmucheck::exhaust(*space, *ref, *kvm, {.jobs = 2});
+  EXPECT_EQ(r.divergences, 0u);
+  EXPECT_GT(r.compared, 100000u);
+  const PkruIgnoresWp broken;
+  mmu::Case c;
+  mmu::u64 pk_faults = 0, caught = 0;
+  for (mmu::u64 i = 0; i < space->size; ++i) {
+    if (!space->make(i, c) || kvm->unsupported(c)) continue;
+    const mmu::Verdict v = ref->evaluate(c, nullptr);
+    pk_faults += v.outcome.kind == mmu::OutcomeKind::page_fault && (v.outcome.error_code & mmu::pferr::PK);
+    caught += !mmu::accepts(v, broken.walk(c, nullptr).outcome);
+  }
+  EXPECT_GT(pk_faults, 1000u) << "the space reaches protection-key faults";
+  EXPECT_GT(caught, 0u) << "a pkru_mask without CR0.WP survives the space";
 }
 
 }  // namespace
