@@ -89,6 +89,15 @@ jq -e '.divergences > 0 and (.written | length) == 5' "$tmp/out" > /dev/null; ch
 "$bin" replay --engines ref,kvm "$(jq -r '.written[0]' "$tmp/out")" > /dev/null; check exhaust-case-replays-diverging 1 $?
 "$bin" exhaust --space nosuch > /dev/null 2>&1; check exhaust-unknown-space 2 $?
 
+# Directories where a case file is expected, and empty inputs, are bad input.
+"$bin" eval "$tmp" > /dev/null 2> "$tmp/err"; check eval-directory 2 $?
+expect_grep eval-directory-message "is a directory" "$tmp/err"
+"$bin" tables "$tmp" > /dev/null 2>&1; check tables-directory 2 $?
+mkdir -p "$tmp/empty"
+"$bin" replay "$tmp/empty" > /dev/null 2> "$tmp/err"; check replay-no-cases 2 $?
+expect_grep replay-no-cases-message "no case files found" "$tmp/err"
+"$bin" exhaust --space permissions --out /proc/nope > /dev/null 2>&1; check exhaust-bad-out 2 $?
+
 # Every verb has --help.
 for verb in eval replay rules engines tables mutants exhaust; do "$bin" $verb --help > /dev/null; check "help-$verb" 0 $?; done
 "$bin" --help > /dev/null; check help 0 $?

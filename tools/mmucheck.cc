@@ -61,16 +61,25 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs, i
   return files;
 }
 
+// Opens a case file; on failure says why (missing, a directory, unreadable).
+bool open_case_file(const std::string& path, std::ifstream& file) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    std::cerr << fmt::format("{}: is a directory, not a case file\n", path);
+    return false;
+  }
+  file.open(path);
+  if (!file) {
+    std::cerr << fmt::format("{}: cannot open\n", path);
+    return false;
+  }
+  return true;
+}
+
 int run_eval(const std::string& engine_name, const std::string& input, bool with_trace) {
   auto engines = load_engines({engine_name});
   std::ifstream file;
-  if (input != "-") {
-    file.open(input);
-    if (!file) {
-      std::cerr << fmt::format("{}: cannot open\n", input);
-      return kExitBadInput;
-    }
-  }
+  if (input != "-" && !open_case_file(input, file)) return kExitBadInput;
   std::istream& in = input == "-" ? std::cin : file;
   CaseReader reader(in, input == "-" ? "<stdin>" : input);
   int status = kExitOk;
@@ -111,13 +120,15 @@ int run_replay(const ReplayOptions& opt) {
 
   int status = kExitOk;
   const std::vector<std::string> files = expand_inputs(opt.inputs, status);
+  if (files.empty()) {
+    std::cerr << "mmucheck replay: no case files found (directories are searched for *.json)\n";
+    return kExitBadInput;
+  }
   unsigned n_cases = 0, n_agree = 0, n_diverge = 0, n_bad = 0, n_unsupported = 0;
   std::map<std::string, unsigned> by_outcome, by_rule;
   for (const std::string& path : files) {
     std::ifstream file;
-    if (path != "-") file.open(path);
-    if (path != "-" && !file) {
-      std::cerr << fmt::format("{}: cannot open\n", path);
+    if (path != "-" && !open_case_file(path, file)) {
       status = kExitBadInput;
       ++n_bad;
       continue;
@@ -163,11 +174,8 @@ int run_replay(const ReplayOptions& opt) {
 }
 
 int run_tables(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) {
-    std::cerr << fmt::format("{}: cannot open\n", path);
-    return kExitBadInput;
-  }
+  std::ifstream file;
+  if (!open_case_file(path, file)) return kExitBadInput;
   CaseReader reader(file, path);
   int status = kExitOk;
   for (CaseRecord rec; reader.next(rec);) {
@@ -199,6 +207,7 @@ int run_exhaust(const ExhaustCli& opt) {
   }
   if (opt.engines.size() != 2) throw CLI::ValidationError("--engines", "exhaust compares exactly two engines: A,B");
   auto engines = load_engines(opt.engines);
+  if (!opt.out.empty()) fs::create_directories(opt.out);  // fail before the run, not after it
   const bool tty = isatty(STDERR_FILENO);
   mmucheck::ExhaustOptions eo;
   eo.jobs = opt.jobs;
@@ -209,7 +218,6 @@ int run_exhaust(const ExhaustCli& opt) {
   if (tty) std::cerr << "\r\x1b[K";
   std::vector<std::string> written;
   if (!opt.out.empty()) {
-    std::filesystem::create_directories(opt.out);
     for (const auto& [index, c] : r.first) {
       mmu::Case named = c;
       named.name = fmt::format("exhaust {} point {}: {} vs {}", space->name, index, opt.engines[0], opt.engines[1]);
