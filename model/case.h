@@ -38,6 +38,10 @@ struct Case {
   // Set when the access is made by a guest under EPT: every guest-physical
   // address the walk touches is translated through it.
   std::optional<EptState> ept;
+  // Earlier states the vCPU passed through before this access, oldest first
+  // (docs/case-format.md, "history"). The architecture does not look at them;
+  // a hypervisor that caches per-state data (KVM's MMU context) may.
+  std::vector<CpuState> history;
 };
 
 }  // namespace mmu

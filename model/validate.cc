@@ -95,9 +95,24 @@ std::optional<InvalidCase> validate_ept(const EptState& ept, const CpuState& cpu
   if (ept.eptp & bits(63, cpu.maxphyaddr))
     return bad("ept.eptp", "EPTP bits 63:MAXPHYADDR are reserved: " + hex(ept.eptp & bits(63, cpu.maxphyaddr)));
   for (const auto& e : ept.memory.entries()) {
-    const std::string where = "ept.memory." + hex(e.addr);
-    if (e.addr % 8) return bad(where, "EPT entries are 8 bytes: the address must be 8-byte aligned");
-    if (e.addr >> 52) return bad(where, "physical addresses are at most 52 bits");
+    auto where = [&] { return "ept.memory." + hex(e.addr); };
+    if (e.addr % 8) return bad(where(), "EPT entries are 8 bytes: the address must be 8-byte aligned");
+    if (e.addr >> 52) return bad(where(), "physical addresses are at most 52 bits");
+  }
+  return std::nullopt;
+}
+
+// An earlier state of the same vCPU: a legal state, with the same CPUID.
+std::optional<InvalidCase> validate_history(const Case& c) {
+  for (std::size_t i = 0; i < c.history.size(); ++i) {
+    const CpuState& h = c.history[i];
+    const std::string at = "history[" + std::to_string(i) + "]";
+    if (auto e = validate_cpu(h)) {
+      if (e->field.starts_with("cpu")) e->field = at + e->field.substr(3);
+      return e;
+    }
+    if (h.maxphyaddr != c.cpu.maxphyaddr || h.vendor != c.cpu.vendor || !(h.features == c.cpu.features))
+      return bad(at, "an earlier state of the same vCPU has the same CPUID: maxphyaddr, vendor and features must equal cpu's");
   }
   return std::nullopt;
 }
@@ -106,6 +121,7 @@ std::optional<InvalidCase> validate_ept(const EptState& ept, const CpuState& cpu
 
 std::optional<InvalidCase> validate(const Case& c) {
   if (auto e = validate_cpu(c.cpu)) return e;
+  if (auto e = validate_history(c)) return e;
 
   const CpuState& cpu = c.cpu;
   const PagingMode mode = paging_mode(cpu);
@@ -127,13 +143,14 @@ std::optional<InvalidCase> validate(const Case& c) {
 
   const unsigned width = entry_bytes(mode);
   for (const auto& e : c.memory.entries()) {
-    const std::string where = "memory." + hex(e.addr);
+    // The field name is built only on error: exhaust validates millions of cases.
+    auto where = [&] { return "memory." + hex(e.addr); };
     if (e.addr % width)
-      return bad(where, "entries are " + std::to_string(width) + " bytes in " + std::string(mode_name(mode)) +
-                            " paging: the address must be " + std::to_string(width) + "-byte aligned");
+      return bad(where(), "entries are " + std::to_string(width) + " bytes in " + std::string(mode_name(mode)) +
+                              " paging: the address must be " + std::to_string(width) + "-byte aligned");
     if (width == 4 && (e.value >> 32))
-      return bad(where, "32-bit paging entries are 4 bytes; value " + hex(e.value) + " does not fit");
-    if (e.addr >> 52) return bad(where, "physical addresses are at most 52 bits");
+      return bad(where(), "32-bit paging entries are 4 bytes; value " + hex(e.value) + " does not fit");
+    if (e.addr >> 52) return bad(where(), "physical addresses are at most 52 bits");
   }
   if (c.ept && cpu.vendor != Vendor::intel)
     return bad("ept", "EPT is part of Intel VMX: a case with 'ept' must have vendor intel");

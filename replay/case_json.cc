@@ -94,8 +94,8 @@ mmu::EnumSet<Enum> flags_from_json(const json& v, const std::string& field, std:
   return set;
 }
 
-mmu::CpuState cpu_from_json(const json& j) {
-  const std::string p = "cpu";
+// `p` is where the state sits in the case: "cpu", or "history[N]".
+mmu::CpuState cpu_from_json(const json& j, const std::string& p) {
   object(j, p);
   only_keys(j, p, {"cr0", "cr3", "cr4", "efer", "rflags", "cpl", "pkru", "pkrs", "maxphyaddr", "vendor", "features"});
   mmu::CpuState c;
@@ -105,23 +105,23 @@ mmu::CpuState cpu_from_json(const json& j) {
   c.efer = get_u64(j, p, "efer", std::nullopt);
   c.rflags = get_u64(j, p, "rflags", mmu::rflags::FIXED1);
   const u64 cpl = get_u64(j, p, "cpl", 0);
-  if (cpl > 3) throw CaseError("cpu.cpl", fmt::format("CPL must be 0..3, got {}", cpl));
+  if (cpl > 3) throw CaseError(p + ".cpl", fmt::format("CPL must be 0..3, got {}", cpl));
   c.cpl = static_cast<unsigned>(cpl);
   const u64 pkru = get_u64(j, p, "pkru", 0), pkrs = get_u64(j, p, "pkrs", 0);
-  if (pkru >> 32) throw CaseError("cpu.pkru", "PKRU is a 32-bit register");
-  if (pkrs >> 32) throw CaseError("cpu.pkrs", "bits 63:32 of IA32_PKRS are reserved");
+  if (pkru >> 32) throw CaseError(p + ".pkru", "PKRU is a 32-bit register");
+  if (pkrs >> 32) throw CaseError(p + ".pkrs", "bits 63:32 of IA32_PKRS are reserved");
   c.pkru = static_cast<mmu::u32>(pkru);
   c.pkrs = static_cast<mmu::u32>(pkrs);
   const u64 maxphy = get_u64(j, p, "maxphyaddr", std::nullopt);
-  if (maxphy < 32 || maxphy > 52) throw CaseError("cpu.maxphyaddr", fmt::format("MAXPHYADDR must be 32..52, got {}", maxphy));
+  if (maxphy < 32 || maxphy > 52) throw CaseError(p + ".maxphyaddr", fmt::format("MAXPHYADDR must be 32..52, got {}", maxphy));
   c.maxphyaddr = static_cast<unsigned>(maxphy);
   if (const json* v = member(j, p, "vendor", false)) {
     if (*v == "intel") c.vendor = mmu::Vendor::intel;
     else if (*v == "amd") c.vendor = mmu::Vendor::amd;
-    else throw CaseError("cpu.vendor", fmt::format("expected \"intel\" or \"amd\", got {}", v->dump()));
+    else throw CaseError(p + ".vendor", fmt::format("expected \"intel\" or \"amd\", got {}", v->dump()));
   }
   if (const json* v = member(j, p, "features", false))
-    c.features = flags_from_json(*v, "cpu.features", "feature", mmu::feature_from_name, mmu::feature_name);
+    c.features = flags_from_json(*v, p + ".features", "feature", mmu::feature_from_name, mmu::feature_name);
   return c;
 }
 
@@ -204,7 +204,11 @@ CaseFile case_from_json(const json& j) {
     if (!n->is_string()) throw CaseError("name", "expected a string");
     f.kase.name = n->get<std::string>();
   }
-  f.kase.cpu = cpu_from_json(*member(j, "", "cpu", true));
+  f.kase.cpu = cpu_from_json(*member(j, "", "cpu", true), "cpu");
+  if (const json* h = member(j, "", "history", false)) {
+    if (!h->is_array()) throw CaseError("history", "expected an array of earlier cpu states, oldest first");
+    for (std::size_t i = 0; i < h->size(); ++i) f.kase.history.push_back(cpu_from_json((*h)[i], fmt::format("history[{}]", i)));
+  }
   f.kase.access = access_from_json(*member(j, "", "access", true));
   if (const json* m = member(j, "", "memory", false)) f.kase.memory = memory_from_json(*m, "memory");
   if (const json* e = member(j, "", "ept", false)) f.kase.ept = ept_from_json(*e);
@@ -217,12 +221,16 @@ CaseFile case_from_json(const json& j) {
   return f;
 }
 
+static json cpu_to_json(const mmu::CpuState& c) {
+  json cpu = {{"cr0", hex(c.cr0)},   {"cr3", hex(c.cr3)},   {"cr4", hex(c.cr4)},   {"efer", hex(c.efer)},
+              {"rflags", hex(c.rflags)}, {"cpl", c.cpl}, {"pkru", hex(c.pkru)}, {"pkrs", hex(c.pkrs)},
+              {"maxphyaddr", c.maxphyaddr}, {"vendor", c.vendor == mmu::Vendor::intel ? "intel" : "amd"}};
+  cpu["features"] = names_of(c.features, mmu::feature_name);
+  return cpu;
+}
+
 json case_to_json(const mmu::Case& c) {
-  json cpu = {{"cr0", hex(c.cpu.cr0)},         {"cr3", hex(c.cpu.cr3)},   {"cr4", hex(c.cpu.cr4)},
-              {"efer", hex(c.cpu.efer)},       {"rflags", hex(c.cpu.rflags)}, {"cpl", c.cpu.cpl},
-              {"pkru", hex(c.cpu.pkru)},       {"pkrs", hex(c.cpu.pkrs)}, {"maxphyaddr", c.cpu.maxphyaddr},
-              {"vendor", c.cpu.vendor == mmu::Vendor::intel ? "intel" : "amd"}};
-  cpu["features"] = names_of(c.cpu.features, mmu::feature_name);
+  const json cpu = cpu_to_json(c.cpu);
   static constexpr const char* kKinds[] = {"read", "write", "fetch"};
   json access = {{"addr", hex(c.access.addr)},
                  {"kind", kKinds[static_cast<int>(c.access.kind)]},
@@ -233,6 +241,11 @@ json case_to_json(const mmu::Case& c) {
   json j = json::object();
   if (!c.name.empty()) j["name"] = c.name;
   j["cpu"] = cpu;
+  if (!c.history.empty()) {
+    json h = json::array();
+    for (const mmu::CpuState& s : c.history) h.push_back(cpu_to_json(s));
+    j["history"] = h;
+  }
   j["access"] = access;
   j["memory"] = memory;
   if (c.ept) {

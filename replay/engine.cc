@@ -29,10 +29,11 @@ class KvmEngine final : public Engine {
   std::string_view name() const override { return name_; }
   std::string_view description() const override {
     if (!description_.empty()) return description_;
-    return "KVM-style tables (permissions, pkru_mask, rsvd_bits_mask), mainline algorithm; guest paging only so far";
+    return "KVM-style tables (permissions, pkru_mask, rsvd_bits_mask; EPT: permissions, rsvd_bits_mask, bad_mt_xwr), mainline algorithm";
   }
   std::optional<std::string> unsupported(const mmu::Case& c) const override {
-    if (c.ept) return "EPT and nested walks are not modelled by the kvm engine yet";
+    if (c.ept && c.ept->features.has(mmu::EptFeature::advinfo))
+      return "KVM does not offer L1 advanced EPT-violation information (EPT capability bit 22)";
     if (c.cpu.cr4 & mmu::cr4::PKS) return "mainline KVM does not virtualise PKS (CR4.PKS)";
     if (c.access.shadow_stack) return "shadow-stack accesses are not modelled by the kvm engine";
     return std::nullopt;

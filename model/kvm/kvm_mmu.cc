@@ -1,7 +1,48 @@
 #include "model/kvm/kvm_mmu.h"
 
+#include <atomic>
+
 namespace mmu::kvm {
 namespace {
+
+std::atomic<unsigned> next_algorithm_id{1};
+
+// A small direct-mapped cache of built tables per thread, keyed by algorithm
+// and role: exhaustive runs revisit a handful of roles millions of times.
+template <typename Role, typename T>
+struct TableCache {
+  struct Slot {
+    unsigned id = 0;
+    Role role;
+    T tables;
+  };
+  std::array<Slot, 64> slots;
+
+  template <typename Build>
+  const T& get(unsigned id, const Role& role, u64 key, Build&& build) {
+    Slot& s = slots[(key ^ (key >> 17) ^ (key >> 31)) % slots.size()];
+    if (s.id != id || !(s.role == role)) {
+      s.id = id;
+      s.role = role;
+      s.tables = build();
+    }
+    return s.tables;
+  }
+};
+
+u64 role_key(const CpuRole& r) {
+  const bool flags[] = {r.has_4_byte_gpte, r.efer_nx, r.efer_lma, r.cr0_wp, r.cr4_pse, r.cr4_smep,
+                        r.cr4_smap,        r.cr4_pke, r.cr4_la57, r.amd,    r.gbpages, r.pse36};
+  u64 k = r.level | (u64{r.maxphyaddr} << 3);
+  for (unsigned i = 0; i < std::size(flags); ++i) k |= u64{flags[i]} << (9 + i);
+  return k * 0x9E3779B97F4A7C15ull >> 20;
+}
+
+u64 role_key(const EptRole& r) {
+  const u64 k = r.level | (u64{r.ad} << 3) | (u64{r.exec_only} << 4) | (u64{r.mbec} << 5) | (u64{r.pages_2m} << 6) |
+                (u64{r.pages_1g} << 7) | (u64{r.maxphyaddr} << 8);
+  return k * 0x9E3779B97F4A7C15ull >> 20;
+}
 
 constexpr u64 kP = bit(0), kRW = bit(1), kUS = bit(2), kA = bit(5), kD = bit(6), kPS = bit(7);
 
@@ -40,6 +81,35 @@ CpuRole cpu_role(const CpuState& cpu) {
   r.pse36 = cpu.features.has(Feature::pse36);
   return r;
 }
+
+MmuAlgorithm::MmuAlgorithm() : id_(next_algorithm_id++) {}
+
+MmuAlgorithm::Context MmuAlgorithm::context(const Case& c) const {
+  if (c.history.empty()) {
+    thread_local TableCache<CpuRole, Tables> cache;
+    const CpuRole role = cpu_role(c.cpu);
+    return {role, cache.get(id_, role, role_key(role), [&] { return build(role); })};
+  }
+  Context ctx{cpu_role(c.history.front()), {}};
+  ctx.tables = build(ctx.role);
+  auto enter = [&](const CpuState& state) {
+    const CpuRole now = cpu_role(state);
+    if (!needs_reset(ctx.role, now)) return;
+    ctx.role = now;
+    ctx.tables = build(now);
+  };
+  for (std::size_t i = 1; i < c.history.size(); ++i) enter(c.history[i]);
+  enter(c.cpu);
+  return ctx;
+}
+
+EptTables MmuAlgorithm::ept_context(const EptRole& role) const {
+  thread_local TableCache<EptRole, EptTables> cache;
+  return cache.get(id_, role, role_key(role), [&] { return build_ept(role); });
+}
+
+// Mainline rebuilds the context whenever any part of the role differs.
+bool MmuAlgorithm::needs_reset(const CpuRole& built_for, const CpuRole& now) const { return !(built_for == now); }
 
 Tables MmuAlgorithm::build(const CpuRole& role) const {
   Tables t;
@@ -178,12 +248,13 @@ u64 MmuAlgorithm::fault_error_code(const CpuRole& role, u64 errcode, u64 access)
 Verdict MmuAlgorithm::walk(const Case& c, Trace* trace) const {
   Verdict v;
   Outcome& o = v.outcome;
-  const CpuRole role = cpu_role(c.cpu);
-  const Tables t = build(role);
+  const Context ctx = context(c);
+  const CpuRole& role = ctx.role;
+  const Tables& t = ctx.tables;
   const u64 va = c.access.addr;
   const bool user = is_user_access(c.cpu, c.access);
-  const u64 access = (c.access.kind == AccessKind::write ? PFERR_WRITE : 0) |
-                     (c.access.kind == AccessKind::fetch ? PFERR_FETCH : 0) | (user ? PFERR_USER : 0) |
+  const bool write = c.access.kind == AccessKind::write, fetch = c.access.kind == AccessKind::fetch;
+  const u64 access = (write ? PFERR_WRITE : 0) | (fetch ? PFERR_FETCH : 0) | (user ? PFERR_USER : 0) |
                      (c.access.implicit ? PFERR_IMPLICIT : 0);
   auto step = [&](unsigned level, std::string_view name, u64 addr, u64 value) {
     if (trace) trace->steps.push_back({StepKind::entry, Space::guest, level, name, addr, value, 0, Rule::none});
@@ -195,9 +266,65 @@ Verdict MmuAlgorithm::walk(const Case& c, Trace* trace) const {
     return v;
   };
 
+  // Under EPT every guest-physical access goes through the nested EPT MMU;
+  // a failure ends the walk with the VM exit L1 sees.
+  o.has_ept = c.ept.has_value();
+  EptRole erole;
+  EptTables et;
+  if (c.ept) {
+    erole = ept_role(*c.ept, c.cpu.maxphyaddr);
+    et = ept_context(erole);
+  }
+  auto through_ept = [&](u64 gpa, EptRequest r) -> std::optional<EptResult> {
+    r.gpa = gpa;
+    r.gla = va;
+    EptResult res = ept_walk(erole, et, c, r, o.writes, trace);
+    if (res.kind == OutcomeKind::ok) return res;
+    o.kind = res.kind;
+    o.gpa = gpa;
+    if (res.kind == OutcomeKind::ept_violation) {
+      o.qualification = res.qualification;
+      if (res.qualification & eptq::GLA_VALID) o.gla = va;
+    }
+    return std::nullopt;
+  };
+  // A guest paging-structure read: a read, and also a write when EPT A/D is
+  // on (the processor reports both); PDPTE loads are reads without a GLA.
+  auto read_entry = [&](u64 gpa, bool pdpte_load, u64& value) {
+    if (c.ept) {
+      EptRequest r;
+      r.read = true;
+      r.write = !pdpte_load && erole.ad;
+      r.gla_valid = !pdpte_load;
+      r.translated = false;
+      if (!through_ept(gpa, r)) return false;
+    }
+    value = c.memory.read(gpa);
+    return true;
+  };
+  // The final access, once the guest walk allowed it.
+  auto finish = [&](u64 gpa, u64 size, bool user_page) {
+    o.page_size = size;
+    if (!c.ept) {
+      o.pa = gpa;
+      return true;
+    }
+    EptRequest r;
+    r.read = !write && !fetch;
+    r.write = write;
+    r.fetch = fetch;
+    r.user_linear = user_page;
+    const auto res = through_ept(gpa, r);
+    if (!res) return false;
+    o.pa = res->hpa;
+    o.gpa = gpa;
+    o.ept_page_size = res->page_size;
+    return true;
+  };
+
   if (role.level == 0) {
-    o.pa = va;
-    o.page_size = 4096;
+    // With CR0.PG = 0 every linear address counts as a user-mode address.
+    finish(va, 4096, /*user_page=*/true);
     return v;
   }
   if (role.level >= 4) {  // the emulator's canonical check: #GP before any walk
@@ -219,7 +346,7 @@ Verdict MmuAlgorithm::walk(const Case& c, Trace* trace) const {
     const u64 pdpt = c.cpu.cr3 & bits(31, 5);
     std::array<u64, 4> pdptrs{};
     for (unsigned i = 0; i < 4; ++i) {
-      pdptrs[i] = c.memory.read(pdpt + 8 * i);
+      if (!read_entry(pdpt + 8 * i, /*pdpte_load=*/true, pdptrs[i])) return v;
       if ((pdptrs[i] & kP) && (pdptrs[i] & t.pdptr_rsvd)) {
         o.kind = OutcomeKind::general_protection;
         o.gp_reason = GpReason::pdpte_reserved;
@@ -233,26 +360,30 @@ Verdict MmuAlgorithm::walk(const Case& c, Trace* trace) const {
     level = 2;
   }
 
-  static constexpr std::array<std::string_view, 6> kNames{"", "PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
-  std::array<std::pair<u64, u64>, 5> used{};
+  static constexpr std::array<std::string_view, 6> kNames{"(below PTE)", "PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
+  std::array<std::pair<u64, u64>, 6> used{};
   unsigned nused = 0;
   unsigned pte_access = ACC_EXEC | ACC_WRITE | ACC_USER;
   unsigned pt_access = pte_access;  // the access the levels above the current one allow
   u64 pte = 0;
   for (;;) {
-    const u64 index = four_byte ? (level == 2 ? field(va, 31, 22) : field(va, 21, 12))
-                                : field(va, 12 + 9 * (level - 1) + 8, 12 + 9 * (level - 1));
+    // PT_INDEX(); below level 1 (only a broken last-level test gets there)
+    // the same arithmetic takes address bits 11:3 (11:2 for 4-byte entries).
+    u64 index;
+    if (four_byte) index = level == 2 ? field(va, 31, 22) : level == 1 ? field(va, 21, 12) : field(va, 11, 2);
+    else index = level ? field(va, 12 + 9 * (level - 1) + 8, 12 + 9 * (level - 1)) : field(va, 11, 3);
     const u64 addr = table + index * width;
-    pte = c.memory.read(addr);
+    if (!read_entry(addr, false, pte)) return v;
     step(level, kNames[level], addr, pte);
     if (!(pte & kP)) return error(0);
-    if (pte & t.rsvd_bits_mask[(pte >> 7) & 1][level - 1]) return error(PFERR_RSVD | PFERR_PRESENT);
+    const u64 rsvd = level ? t.rsvd_bits_mask[(pte >> 7) & 1][level - 1] : 0;
+    if (pte & rsvd) return error(PFERR_RSVD | PFERR_PRESENT);
     // gpte_access(): W and U as they are, X = P xor NX.
     const unsigned acc = ((pte & kRW) ? ACC_WRITE : 0) | ((pte & kUS) ? ACC_USER : 0) | ((pte & nx_mask) ? 0 : ACC_EXEC);
     pt_access = pte_access;
     pte_access &= acc;
     used[nused++] = {addr, pte};
-    if (is_last_gpte(role, level, pte)) break;
+    if (level == 0 || is_last_gpte(role, level, pte)) break;
     table = pte & addr_mask;
     --level;
   }
@@ -262,16 +393,32 @@ Verdict MmuAlgorithm::walk(const Case& c, Trace* trace) const {
   if (const u64 errcode = permission_fault(role, t, c.cpu, pte_access, pkey, access)) return error(errcode);
 
   // gpte_to_gfn_lvl() plus the PSE-36 delta for 4-MByte pages.
-  const unsigned shift = four_byte ? (level == 2 ? 22 : 12) : 12 + 9 * (level - 1);
-  u64 pa = (pte & addr_mask & ~(bit(shift) - 1)) | (va & (bit(shift) - 1));
-  if (four_byte && level == 2 && role.pse36) pa |= field(pte, 16, 13) << 32;
-  o.pa = pa;
-  o.page_size = bit(shift);
-  // update_accessed_dirty_bits(): only on success.
+  const unsigned shift = level <= 1 ? 12 : four_byte ? 22 : 12 + 9 * (level - 1);
+  u64 gpa = (pte & addr_mask & ~(bit(shift) - 1)) | (va & (bit(shift) - 1));
+  if (four_byte && level == 2 && role.pse36) gpa |= field(pte, 16, 13) << 32;
+  if (!finish(gpa, bit(shift), pte_access & ACC_USER)) return v;
+
+  // update_accessed_dirty_bits(): only on success. Under EPT without A/D,
+  // each update is a guest-physical write of its own.
+  const std::size_t ept_writes = o.writes.size();
   for (unsigned i = 0; i < nused; ++i) {
     u64 value = used[i].second | kA;
     if (i + 1 == nused && (access & PFERR_WRITE)) value |= kD;
-    if (value != used[i].second) o.writes.push({Space::guest, used[i].first, value});
+    if (value == used[i].second) continue;
+    if (c.ept && !erole.ad) {
+      EptRequest r;
+      r.write = true;
+      r.translated = false;
+      if (!through_ept(used[i].first, r)) {
+        // The exit comes before any of the guest's own updates land.
+        WriteList kept;
+        for (std::size_t k = 0; k < ept_writes; ++k) kept.push(o.writes[k]);
+        o.writes = kept;
+        o.pa = o.page_size = o.ept_page_size = 0;
+        return v;
+      }
+    }
+    merge_write(o.writes, {Space::guest, used[i].first, value});
   }
   return v;
 }
