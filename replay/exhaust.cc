@@ -7,6 +7,7 @@
 
 #include "model/builder.h"
 #include "model/validate.h"
+#include "replay/exhaust_kvm.h"
 
 namespace mmucheck {
 namespace {
@@ -194,6 +195,8 @@ const std::vector<ExhaustSpace>& exhaust_spaces() {
        "mode (PAE, 4-level, 5-level) x access kind x CPL x implicit x WP x PKE x PKS x user/supervisor page x "
        "writable x key x the key's AD/WD x other keys set or clear",
        product(kPkRadix), make_protection_key_point},
+      kvm_spaces::ept_entries(),
+      kvm_spaces::role_transitions(),
   };
   return spaces;
 }

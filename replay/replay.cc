@@ -7,6 +7,7 @@
 
 #include "model/kvm/kvm_mmu.h"
 #include "model/rules.h"
+#include "replay/known.h"
 
 namespace mmucheck {
 namespace {
@@ -77,6 +78,7 @@ ReplayResult replay_case(const CaseFile& f, std::span<const Engine* const> engin
   r.file = f;
   r.runs.reserve(engines.size());  // baseline may point into runs: no reallocation
   const mmu::Verdict* baseline = r.file.expect ? &*r.file.expect : nullptr;
+  std::string baseline_engine = r.file.expect ? "ref" : "";  // an expectation is the SDM's answer
   for (const Engine* e : engines) {
     EngineRun& run = r.runs.emplace_back();
     run.engine = std::string(e->name());
@@ -85,12 +87,16 @@ ReplayResult replay_case(const CaseFile& f, std::span<const Engine* const> engin
     run.verdict = e->evaluate(f.kase, &run.trace);
     if (!baseline) {
       baseline = &run.verdict;  // the first engine that ran sets the bar
+      baseline_engine = run.engine;
     } else if (run.engine == "ref" && f.expect) {
       run.agrees = same_verdict(*f.expect, run.verdict);
     } else {
       run.agrees = mmu::accepts(*baseline, run.verdict.outcome);
+      if (!run.agrees)
+        if (const KnownDivergence* k = known_divergence(baseline_engine, run.engine, f.kase, *baseline, run.verdict))
+          run.known = std::string(k->id);
     }
-    r.agree &= run.agrees;
+    r.agree &= run.agrees || run.known.has_value();
   }
   return r;
 }
@@ -131,6 +137,12 @@ std::string render_text(const ReplayResult& r, std::string_view source, bool col
                      c.cpu.rflags, c.cpu.cpl);
   out += fmt::format("          PKRU={:#x} PKRS={:#x} MAXPHYADDR={} {} [{}]\n", c.cpu.pkru, c.cpu.pkrs,
                      c.cpu.maxphyaddr, c.cpu.vendor == mmu::Vendor::intel ? "intel" : "amd", feats);
+  for (std::size_t i = 0; i < c.history.size(); ++i) {
+    const mmu::CpuState& h = c.history[i];
+    out += fmt::format("  {:<8}{} paging  CR0={:#x} CR3={:#x} CR4={:#x} EFER={:#x} RFLAGS={:#x} CPL={}\n",
+                       i == 0 ? "earlier" : "", mmu::mode_name(mmu::paging_mode(h)), h.cr0, h.cr3, h.cr4, h.efer,
+                       h.rflags, h.cpl);
+  }
   out += fmt::format("  access  {} {:#x} ({}{}{})\n", kKinds[static_cast<int>(c.access.kind)], c.access.addr,
                      mmu::is_user_access(c.cpu, c.access) ? "user-mode" : "supervisor-mode",
                      c.access.implicit ? ", implicit" : "", c.access.shadow_stack ? ", shadow stack" : "");
@@ -145,8 +157,9 @@ std::string render_text(const ReplayResult& r, std::string_view source, bool col
       out += fmt::format("  {:<8}unsupported: {}\n", run.engine, *run.unsupported);
       continue;
     }
-    out += fmt::format("  {:<8}{}{}{}{}\n", run.engine, run.agrees ? "" : red, describe_outcome(run.verdict.outcome),
-                       run.agrees ? "" : "   <-- DIVERGES", off);
+    const std::string mark = run.agrees ? "" : run.known ? "   <-- known finding: " + *run.known : "   <-- DIVERGES";
+    out += fmt::format("  {:<8}{}{}{}{}\n", run.engine + (run.engine.size() >= 8 ? "  " : ""), run.agrees || run.known ? "" : red,
+                       describe_outcome(run.verdict.outcome), mark, run.agrees || run.known ? "" : off);
     if (!run.verdict.optional_writes.empty())
       out += fmt::format("  {:<8}may also write: {}\n", "", describe_writes(run.verdict.optional_writes));
     if (run.verdict.qualification_dont_care)
@@ -168,13 +181,17 @@ std::string render_text(const ReplayResult& r, std::string_view source, bool col
     out += fmt::format("    decided by {} (SDM {}): {}\n", d.id, d.sdm, d.summary);
     break;  // one trace is enough for a person; --json has them all
   }
-  out += r.agree ? fmt::format("  {}agree{}\n", green, off) : fmt::format("  {}DIVERGENCE{}\n", red, off);
+  const bool any_known = std::any_of(r.runs.begin(), r.runs.end(), [](const EngineRun& run) { return run.known.has_value(); });
+  out += !r.agree   ? fmt::format("  {}DIVERGENCE{}\n", red, off)
+         : any_known ? fmt::format("  {}agree, but for known findings (docs/kvm.md){}\n", green, off)
+                     : fmt::format("  {}agree{}\n", green, off);
   return out;
 }
 
 std::string render_kvm_tables(const mmu::Case& c) {
-  const mmu::kvm::CpuRole role = mmu::kvm::cpu_role(c.cpu);
-  const mmu::kvm::Tables t = mmu::kvm::MmuAlgorithm().build(role);
+  const mmu::kvm::MmuAlgorithm mainline;
+  // With history, the context the vCPU holds now (mainline rebuilds it on every role change).
+  const auto [role, t] = mainline.context(c);
   std::string out = fmt::format(
       "cpu_role: level={} has_4_byte_gpte={} efer_nx={} efer_lma={} cr0_wp={} cr4_pse={} cr4_smep={} cr4_smap={} "
       "cr4_pke={} cr4_la57={}\nguest cpuid: maxphyaddr={} {} gbpages={} pse36={}\n",
@@ -193,6 +210,18 @@ std::string render_kvm_tables(const mmu::Case& c) {
     for (unsigned l = 0; l < 5; ++l)
       out += fmt::format("  [{}][{}] {:#018x}\n", b7, l, t.rsvd_bits_mask[b7][l]);
   if (role.level == 3) out += fmt::format("pdptr_rsvd_bits  {:#018x}\n", t.pdptr_rsvd);
+  if (!c.ept) return out;
+  const mmu::kvm::EptRole er = mmu::kvm::ept_role(*c.ept, c.cpu.maxphyaddr);
+  const mmu::kvm::EptTables et = mainline.build_ept(er);
+  out += fmt::format("\nnested EPT MMU role: level={} ad={} execonly={} mbec={} 2m={} 1g={} maxphyaddr={}\n", er.level,
+                     er.ad, er.exec_only, er.mbec, er.pages_2m, er.pages_1g, er.maxphyaddr);
+  out += "ept permissions[16]  (index = pfec >> 1: F U=read W; bit i = fault for pte_access i = R W X)\n";
+  for (unsigned i = 0; i < 16; ++i)
+    out += fmt::format("  [{:2}] pfec={:#04x}  {:#04x}  {:08b}\n", i, i << 1, et.permissions[i], et.permissions[i]);
+  out += "ept rsvd_bits_mask[bit7][level-1]\n";
+  for (unsigned b7 = 0; b7 < 2; ++b7)
+    for (unsigned l = 0; l < 5; ++l) out += fmt::format("  [{}][{}] {:#018x}\n", b7, l, et.rsvd_bits_mask[b7][l]);
+  out += fmt::format("bad_mt_xwr       {:#018x}  (bit n: entry bits 5:0 == n is a misconfiguration)\n", et.bad_mt_xwr);
   return out;
 }
 
@@ -205,6 +234,7 @@ nlohmann::json render_json(const ReplayResult& r, std::string_view source) {
     } else {
       j["verdict"] = verdict_to_json(run.verdict);
       j["agrees"] = run.agrees;
+      if (run.known) j["known"] = *run.known;
       j["trace"] = trace_to_json(run.trace);
     }
     runs.push_back(std::move(j));

@@ -24,6 +24,8 @@ struct EngineRun {
   mmu::Verdict verdict;
   mmu::Trace trace;
   bool agrees = true;  // with the baseline (see ReplayResult)
+  // When it does not agree: the allow-list finding that explains it (replay/known.h).
+  std::optional<std::string> known;
 };
 
 struct ReplayResult {
@@ -32,7 +34,8 @@ struct ReplayResult {
   // The baseline is the case's "expect" when present, else the first engine
   // that evaluated it. The reference must equal an expectation exactly
   // (including its optional writes); other engines must give an outcome the
-  // baseline allows.
+  // baseline allows. A divergence the allow-list explains (a documented
+  // finding about KVM) is reported as known and does not clear `agree`.
   bool agree = true;
 };
 
