@@ -26,6 +26,11 @@ class PhysMemory {
     if (it != entries_.end() && it->addr == addr) it->value = value;
     else entries_.insert(it, Entry{addr, value});
   }
+  // Replaces the value of the i-th entry in address order (i < entries().size()):
+  // for generators that refill one layout millions of times without searching.
+  void set_nth(std::size_t i, u64 value) { entries_[i].value = value; }
+  // Removes every entry, keeping the storage for the next case.
+  void clear() { entries_.clear(); }
   bool contains(u64 addr) const { return find(addr) != nullptr; }
   u64 read(u64 addr) const {
     const Entry* e = find(addr);

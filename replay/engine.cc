@@ -16,6 +16,7 @@ class ReferenceEngine final : public Engine {
   mmu::Verdict evaluate(const mmu::Case& c, mmu::Trace* trace) const override {
     return mmu::reference::evaluate(c, trace);
   }
+  void evaluate_into(const mmu::Case& c, mmu::Verdict& out) const override { mmu::reference::evaluate_into(c, out); }
 };
 
 // Mainline KVM's table-driven walker (model/kvm). It models guest paging as

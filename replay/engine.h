@@ -27,6 +27,9 @@ class Engine {
   // A comparison on an unsupported case is reported as such, never as agreement.
   virtual std::optional<std::string> unsupported(const mmu::Case&) const { return std::nullopt; }
   virtual mmu::Verdict evaluate(const mmu::Case& c, mmu::Trace* trace) const = 0;
+  // The same without a trace, into a caller-owned Verdict: loops over millions
+  // of cases (exhaust) reuse one. The default assigns evaluate()'s result.
+  virtual void evaluate_into(const mmu::Case& c, mmu::Verdict& out) const { out = evaluate(c, nullptr); }
 };
 
 std::unique_ptr<Engine> make_engine(std::string_view name);  // nullptr when unknown

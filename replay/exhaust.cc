@@ -1,6 +1,7 @@
 #include "replay/exhaust.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -8,6 +9,7 @@
 #include "model/builder.h"
 #include "model/validate.h"
 #include "replay/exhaust_kvm.h"
+#include "replay/exhaust_spaces.h"
 
 namespace mmucheck {
 namespace {
@@ -42,7 +44,10 @@ constexpr mmu::PagingMode kPagingModes[] = {mmu::PagingMode::bit32, mmu::PagingM
 // linear address that every mode can map (canonical in 4/5-level).
 void start_case(mmu::Case& c, mmu::PagingMode mode, bool wp, mmu::AccessKind kind) {
   using namespace mmu;
+  PhysMemory memory = std::move(c.memory);  // its storage, for the next chain: no allocation
+  memory.clear();
   c = Case{};
+  c.memory = std::move(memory);
   c.cpu.features = FeatureSet::all();
   c.cpu.maxphyaddr = 46;
   c.cpu.cr0 = cr0::PE | cr0::ET | cr0::PG | (wp ? cr0::WP : 0);
@@ -195,6 +200,8 @@ const std::vector<ExhaustSpace>& exhaust_spaces() {
        "mode (PAE, 4-level, 5-level) x access kind x CPL x implicit x WP x PKE x PKS x user/supervisor page x "
        "writable x key x the key's AD/WD x other keys set or clear",
        product(kPkRadix), make_protection_key_point},
+      access_c::space(),
+      access_c::space_smep(),
       kvm_spaces::ept_entries(),
       kvm_spaces::role_transitions(),
   };
@@ -210,35 +217,47 @@ const ExhaustSpace* find_space(std::string_view name) {
 ExhaustResult exhaust(const ExhaustSpace& space, const Engine& a, const Engine& b, const ExhaustOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const unsigned jobs = std::max(1u, options.jobs);
+  const u64 chunk = std::max<u64>(1, options.chunk);
   std::vector<ExhaustResult> partial(jobs);
+  std::atomic<u64> next_chunk{0};
   std::mutex progress_lock;
   u64 done_total = 0;
+  // Threads take contiguous chunks in increasing order, so each thread's first
+  // divergences are its lowest-indexed ones and the merge below keeps the
+  // lowest overall, whatever the scheduling.
   auto work = [&](unsigned job) {
-    ExhaustResult& r = partial[job];
+    ExhaustResult r;  // on this thread's stack: no shared cache lines while counting
     mmu::Case c;
-    u64 done = 0;
-    for (u64 i = job; i < space.size; i += jobs) {
-      ++r.points;
-      if (!space.make(i, c)) {
-        ++r.illegal;
-      } else if (a.unsupported(c) || b.unsupported(c)) {
-        ++r.unsupported;
-      } else {
-        ++r.compared;
-        const mmu::Verdict va = a.evaluate(c, nullptr);
-        const mmu::Verdict vb = b.evaluate(c, nullptr);
-        if (!mmu::accepts(va, vb.outcome)) {
-          ++r.divergences;
-          if (r.first.size() < options.keep) r.first.emplace_back(i, c);
+    mmu::Verdict va, vb;
+    for (;;) {
+      const u64 first = next_chunk.fetch_add(chunk, std::memory_order_relaxed);
+      if (first >= space.size) break;
+      const u64 end = std::min(space.size, first + chunk);
+      for (u64 i = first; i < end; ++i) {
+        if (!space.make(i, c)) {
+          u64 next = space.next_candidate ? std::clamp(space.next_candidate(i), i + 1, end) : i + 1;
+          r.illegal += next - i;
+          i = next - 1;
+        } else if (a.unsupported(c) || b.unsupported(c)) {
+          ++r.unsupported;
+        } else {
+          ++r.compared;
+          a.evaluate_into(c, va);
+          b.evaluate_into(c, vb);
+          if (!mmu::accepts(va, vb.outcome)) {
+            ++r.divergences;
+            if (r.first.size() < options.keep) r.first.emplace_back(i, c);
+          }
         }
       }
-      if (++done == 65536 && options.progress) {
+      r.points += end - first;
+      if (options.progress) {
         std::lock_guard<std::mutex> g(progress_lock);
-        done_total += done;
-        done = 0;
+        done_total += end - first;
         options.progress(done_total);
       }
     }
+    partial[job] = std::move(r);
   };
   std::vector<std::thread> threads;
   for (unsigned j = 1; j < jobs; ++j) threads.emplace_back(work, j);

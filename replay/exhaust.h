@@ -21,7 +21,12 @@ struct ExhaustSpace {
   std::string_view description;
   mmu::u64 size;
   // Fills `c` for point `index`; false when the point is not a legal state.
+  // `c` is the case the previous call filled (or a fresh one): make may reuse
+  // its storage, but must set every field.
   std::function<bool(mmu::u64 index, mmu::Case& c)> make;
+  // Optional, for sparse spaces: after make rejected `index`, the next index
+  // that may be legal (every index in between is illegal; may be >= size).
+  std::function<mmu::u64(mmu::u64 index)> next_candidate = nullptr;
 };
 
 const std::vector<ExhaustSpace>& exhaust_spaces();
@@ -32,6 +37,8 @@ struct ExhaustOptions {
   std::size_t keep = 5;  // divergent cases kept (the first ones found, by index)
   // Called now and then with the number of points done (from one thread at a time).
   std::function<void(mmu::u64 done)> progress;
+  // Points handed to a thread at a time (contiguous indices).
+  mmu::u64 chunk = 1u << 16;
 };
 
 struct ExhaustResult {
