@@ -15,32 +15,22 @@ import subprocess
 import sys
 import tempfile
 
-# The space that catches each mutant (tests/bug_zoo_test.cc asserts the same).
-SPACE = {
-    "smap-ignores-implicit": "permissions",
-    "pfec-keeps-fetch": "permissions",
-    "amd-bit8-on-pdpe": "reserved-bits",
-    "bit7-ignores-large-page-support": "reserved-bits",
-    "pt32-pse-mask-without-pse": "reserved-bits",
-    "inherited-access-from-leaf-parent": "permissions",
-    "stale-last-nonleaf-nested-ept": "ept-entries",
-    "walk-below-level-1": "ept-entries",
-    "smap-andnot-wp-role": "role-transitions",
-    "no-reset-on-smap-pke": "role-transitions",
-    "stale-cr0-wp": "role-transitions",
-    "ept-qual-acc-order": "ept-entries",
-    "shadow-nx-from-guest": "ept-entries",
-    "ept-read-not-tracked": "ept-entries",
-    "ept-rwx0-present": "ept-entries",
-    "rsvd-pfec-disables-smap": "permissions",
-    "pse36-fixed-bits": "reserved-bits",
-    "mbec-xu-by-cpl": "ept-entries",
-}
+
+def catching_spaces(here):
+    """mutant -> space, from corpus/bug_zoo/catching-spaces.txt."""
+    spaces = {}
+    with open(os.path.join(here, "bug_zoo", "catching-spaces.txt")) as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                mutant, space = (part.strip() for part in line.split("|"))
+                spaces[mutant] = space
+    return spaces
 
 
 def main():
     mmucheck = sys.argv[1]
     here = os.path.dirname(os.path.abspath(__file__))
+    SPACE = catching_spaces(here)
     listed = subprocess.run([mmucheck, "mutants"], capture_output=True, text=True, check=True).stdout
     names = [line.split()[0].removeprefix("kvm:") for line in listed.splitlines() if line.strip()]
     missing = set(names) ^ set(SPACE)

@@ -9,6 +9,7 @@
 #include "model/builder.h"
 #include "model/validate.h"
 #include "replay/exhaust_kvm.h"
+#include "replay/known.h"
 #include "replay/exhaust_spaces.h"
 
 namespace mmucheck {
@@ -214,6 +215,17 @@ const ExhaustSpace* find_space(std::string_view name) {
   return nullptr;
 }
 
+namespace {
+void count_known(ExhaustResult& r, std::string_view id, u64 n) {
+  for (auto& [known_id, count] : r.known)
+    if (known_id == id) {
+      count += n;
+      return;
+    }
+  r.known.emplace_back(id, n);
+}
+}  // namespace
+
 ExhaustResult exhaust(const ExhaustSpace& space, const Engine& a, const Engine& b, const ExhaustOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const unsigned jobs = std::max(1u, options.jobs);
@@ -245,8 +257,12 @@ ExhaustResult exhaust(const ExhaustSpace& space, const Engine& a, const Engine& 
           a.evaluate_into(c, va);
           b.evaluate_into(c, vb);
           if (!mmu::accepts(va, vb.outcome)) {
-            ++r.divergences;
-            if (r.first.size() < options.keep) r.first.emplace_back(i, c);
+            if (const KnownDivergence* k = known_divergence(a.name(), b.name(), c, va, vb)) {
+              count_known(r, k->id, 1);
+            } else {
+              ++r.divergences;
+              if (r.first.size() < options.keep) r.first.emplace_back(i, c);
+            }
           }
         }
       }
@@ -271,6 +287,7 @@ ExhaustResult exhaust(const ExhaustSpace& space, const Engine& a, const Engine& 
     total.unsupported += r.unsupported;
     total.compared += r.compared;
     total.divergences += r.divergences;
+    for (const auto& [id, n] : r.known) count_known(total, id, n);
     for (auto& f : r.first) total.first.push_back(std::move(f));
   }
   std::sort(total.first.begin(), total.first.end(), [](const auto& x, const auto& y) { return x.first < y.first; });

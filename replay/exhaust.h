@@ -42,7 +42,10 @@ struct ExhaustOptions {
 };
 
 struct ExhaustResult {
+  // `divergences` counts only those the allow-list (replay/known.h) does not
+  // explain; `known` the others, by finding id.
   mmu::u64 points = 0, illegal = 0, unsupported = 0, compared = 0, divergences = 0;
+  std::vector<std::pair<std::string_view, mmu::u64>> known;
   std::vector<std::pair<mmu::u64, mmu::Case>> first;  // (index, case) of the first divergences
   double seconds = 0;
 };

@@ -197,6 +197,13 @@ struct ExhaustCli {
   bool json = false;
 };
 
+// {"finding id": points} for the divergences the allow-list explains.
+nlohmann::json known_json(const mmucheck::ExhaustResult& r) {
+  nlohmann::json known = nlohmann::json::object();
+  for (const auto& [id, n] : r.known) known[std::string(id)] = n;
+  return known;
+}
+
 int run_exhaust(const ExhaustCli& opt) {
   const mmucheck::ExhaustSpace* space = mmucheck::find_space(opt.space);
   if (!space) {
@@ -234,8 +241,9 @@ int run_exhaust(const ExhaustCli& opt) {
     for (const auto& [index, c] : r.first) first.push_back({{"index", index}, {"case", mmucheck::case_to_json(c)}});
     std::cout << nlohmann::json{{"space", std::string(space->name)}, {"engines", opt.engines}, {"points", r.points},
                                 {"illegal", r.illegal}, {"unsupported", r.unsupported}, {"compared", r.compared},
-                                {"divergences", r.divergences}, {"seconds", r.seconds}, {"first", first},
-                                {"written", written}}
+                                {"divergences", r.divergences}, {"seconds", r.seconds},
+                                {"points_per_second", r.seconds > 0 ? r.points / r.seconds : 0.0}, {"jobs", opt.jobs},
+                                {"known", known_json(r)}, {"first", first}, {"written", written}}
                      .dump()
               << std::endl;
   } else {
@@ -243,6 +251,8 @@ int run_exhaust(const ExhaustCli& opt) {
                              "between {} and {} in {:.2f} s ({:.1f} M points/s, {} jobs)\n",
                              space->name, r.points, r.compared, r.illegal, r.unsupported, r.divergences,
                              opt.engines[0], opt.engines[1], r.seconds, r.points / r.seconds / 1e6, opt.jobs);
+    for (const auto& [id, n] : r.known)
+      std::cout << fmt::format("  known finding {}: {} points (docs/kvm.md, allow-list)\n", id, n);
     for (const auto& [index, c] : r.first) {
       std::cout << fmt::format("  point {}: {}\n", index, mmucheck::case_to_json(c).dump());
     }
@@ -291,11 +301,11 @@ int main(int argc, char** argv) {
 
   ExhaustCli xopt;
   auto* exhaust = app.add_subcommand("exhaust", "Enumerate a finite space of cases through two engines; exit 1 on divergence");
-  exhaust->add_option("--space", xopt.space, "Space to enumerate (permissions)")->required();
+  exhaust->add_option("--space", xopt.space, "Space to enumerate (see docs/cli.md; an unknown name lists them)")->required();
   exhaust->add_option("--engines", xopt.engines, "The two engines, baseline first")->delimiter(',')->capture_default_str();
   exhaust->add_option("--jobs", xopt.jobs, "Threads")->check(CLI::Range(1u, 256u))->capture_default_str();
   exhaust->add_option("--out", xopt.out, "Directory for the first divergent cases (JSON, replayable)");
-  exhaust->add_flag("--json", xopt.json, "One JSON object instead of text");
+  exhaust->add_flag("--json", xopt.json, "One JSON object on stdout instead of text (progress stays on stderr)");
 
   auto* mutants = app.add_subcommand("mutants", "List the bug zoo: historical KVM MMU bugs, usable as --engine kvm:NAME");
 
