@@ -5,6 +5,7 @@
 #include "model/kvm/kvm_mmu.h"
 #include "model/kvm/mutants.h"
 #include "model/reference.h"
+#include "replay/smt_engine.h"
 
 namespace mmucheck {
 namespace {
@@ -56,6 +57,7 @@ const std::vector<Registration>& registry() {
   static const std::vector<Registration> r{
       {"ref", [] { return std::make_unique<ReferenceEngine>(); }},
       {"kvm", [] { return std::make_unique<KvmEngine>(); }},
+      {"smt", make_smt_engine},
   };
   return r;
 }

@@ -17,6 +17,7 @@
 #include "replay/engine.h"
 #include "replay/exhaust.h"
 #include "replay/replay.h"
+#include "tools/prove_cmd.h"
 
 namespace {
 
@@ -313,8 +314,12 @@ int main(int argc, char** argv) {
   auto* tables = app.add_subcommand("tables", "Print the tables mainline KVM builds for a case's CPU role");
   tables->add_option("case", tables_input, "Case file")->required();
 
+  mmucheck::ProveCli prove_opt;
+  auto* prove = mmucheck::add_prove_command(app, prove_opt);
+
   try {
     app.parse(argc, argv);
+    if (*prove) return mmucheck::run_prove(prove_opt);
     if (*eval) return run_eval(engine, input, trace);
     if (*replay) return run_replay(ropt);
     if (*rules) return run_rules(markdown);
