@@ -232,6 +232,7 @@ ExhaustResult exhaust(const ExhaustSpace& space, const Engine& a, const Engine& 
   const u64 chunk = std::max<u64>(1, options.chunk);
   std::vector<ExhaustResult> partial(jobs);
   std::atomic<u64> next_chunk{0};
+  std::atomic<bool> stopped{false};
   std::mutex progress_lock;
   u64 done_total = 0;
   // Threads take contiguous chunks in increasing order, so each thread's first
@@ -242,6 +243,10 @@ ExhaustResult exhaust(const ExhaustSpace& space, const Engine& a, const Engine& 
     mmu::Case c;
     mmu::Verdict va, vb;
     for (;;) {
+      if (options.stop && options.stop()) {
+        stopped = true;
+        break;
+      }
       const u64 first = next_chunk.fetch_add(chunk, std::memory_order_relaxed);
       if (first >= space.size) break;
       const u64 end = std::min(space.size, first + chunk);
@@ -293,6 +298,7 @@ ExhaustResult exhaust(const ExhaustSpace& space, const Engine& a, const Engine& 
   std::sort(total.first.begin(), total.first.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
   if (total.first.size() > options.keep) total.first.resize(options.keep);
   total.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  total.complete = !stopped;
   return total;
 }
 

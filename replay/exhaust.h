@@ -39,6 +39,9 @@ struct ExhaustOptions {
   std::function<void(mmu::u64 done)> progress;
   // Points handed to a thread at a time (contiguous indices).
   mmu::u64 chunk = 1u << 16;
+  // Checked between chunks: when it returns true, no further chunk is started
+  // and the result says it is not complete (a campaign's time budget).
+  std::function<bool()> stop;
 };
 
 struct ExhaustResult {
@@ -48,6 +51,7 @@ struct ExhaustResult {
   std::vector<std::pair<std::string_view, mmu::u64>> known;
   std::vector<std::pair<mmu::u64, mmu::Case>> first;  // (index, case) of the first divergences
   double seconds = 0;
+  bool complete = true;  // false: stopped early (ExhaustOptions::stop); the counts cover what was done
 };
 
 // Runs every point of `space` through `a` and `b`; a point diverges when a's
