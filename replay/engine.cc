@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "model/kvm/kvm314.h"
 #include "model/kvm/kvm_mmu.h"
 #include "model/kvm/mutants.h"
 #include "model/reference.h"
@@ -48,6 +49,30 @@ class KvmEngine final : public Engine {
   std::unique_ptr<mmu::kvm::MmuAlgorithm> algorithm_;
 };
 
+// KVM's tables in their Linux 3.14 form (model/kvm/kvm314.h) over the same
+// walker. Everything 3.14 did not know, or that this engine does not model
+// yet, is reported as unsupported, never compared.
+class Kvm314Engine final : public Engine {
+ public:
+  std::string_view name() const override { return "kvm-3.14"; }
+  std::string_view description() const override {
+    return "KVM-style tables in their Linux 3.14 form (no SMAP, no PKU, 4 levels); guest paging only";
+  }
+  std::optional<std::string> unsupported(const mmu::Case& c) const override {
+    if (c.ept) return "EPT and nested walks are not modelled by the kvm-3.14 engine yet";
+    if (c.cpu.cr4 & mmu::cr4::SMAP) return "KVM 3.14 has no SMAP (CR4.SMAP)";
+    if (c.cpu.cr4 & mmu::cr4::PKE) return "KVM 3.14 has no protection keys (CR4.PKE)";
+    if (c.cpu.cr4 & mmu::cr4::PKS) return "KVM 3.14 has no supervisor protection keys (CR4.PKS)";
+    if (c.cpu.cr4 & mmu::cr4::LA57) return "KVM 3.14 has no 5-level paging (CR4.LA57)";
+    if (c.access.shadow_stack) return "KVM 3.14 has no shadow stacks";
+    return std::nullopt;
+  }
+  mmu::Verdict evaluate(const mmu::Case& c, mmu::Trace* trace) const override { return algorithm_.walk(c, trace); }
+
+ private:
+  mmu::kvm::Kvm314Algorithm algorithm_;
+};
+
 struct Registration {
   std::string_view name;
   std::function<std::unique_ptr<Engine>()> make;
@@ -58,6 +83,7 @@ const std::vector<Registration>& registry() {
       {"ref", [] { return std::make_unique<ReferenceEngine>(); }},
       {"kvm", [] { return std::make_unique<KvmEngine>(); }},
       {"smt", make_smt_engine},
+      {"kvm-3.14", [] { return std::make_unique<Kvm314Engine>(); }},
   };
   return r;
 }

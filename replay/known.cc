@@ -15,6 +15,25 @@ bool four_mbyte_pde(const mmu::Case& c, u64& pde) {
   return (pde & mmu::bit(0)) && (pde & mmu::bit(7));
 }
 
+// The entries a 4-level walk of `c` reads, top first, up to the first that is
+// not present or has PS = 1.
+std::vector<u64> level4_entries(const mmu::Case& c) {
+  std::vector<u64> out;
+  if (mmu::paging_mode(c.cpu) != mmu::PagingMode::level4) return out;
+  u64 table = c.cpu.cr3 & mmu::bits(51, 12);
+  for (unsigned level = 4; level >= 1; --level) {
+    const unsigned shift = 12 + 9 * (level - 1);
+    out.push_back(c.memory.read(table + 8 * mmu::field(c.access.addr, shift + 8, shift)));
+    if (!(out.back() & mmu::bit(0)) || (level > 1 && (out.back() & mmu::bit(7)))) break;
+    table = out.back() & mmu::bits(51, 12);
+  }
+  return out;
+}
+
+bool is_rsvd_fault(const mmu::Outcome& o) {
+  return o.kind == mmu::OutcomeKind::page_fault && (o.error_code & mmu::pferr::RSVD);
+}
+
 const std::vector<KnownDivergence>& registry() {
   static const std::vector<KnownDivergence> r{
       {"pse36-fixed-bits",
@@ -39,6 +58,50 @@ const std::vector<KnownDivergence>& registry() {
                 ref.outcome.kind == mmu::OutcomeKind::page_fault && kvm.kind == mmu::OutcomeKind::page_fault &&
                 kvm.error_code == (ref.outcome.error_code | mmu::pferr::ID);
        }},
+      // ---- Linux 3.14 (docs/kvm.md, "The 3.14 form") ----
+      {"nonleaf-bit8-every-vendor",
+       "KVM 3.14 takes bit 8 of every PML4E and of every non-leaf PDPTE as reserved, for both vendors; the SDM "
+       "ignores it on Intel, and AMD reserves it in PML4Es only",
+       "SDM vol. 3A 4.5, Tables 4-15 and 4-17; AMD APM vol. 2 5.3; KVM 3.14 mmu.c reset_rsvds_bits_mask "
+       "(rsvd_bits(7, 8) at PT64_ROOT_LEVEL), changed by a0c0feb57992 and 5ecad245de2a",
+       [](const mmu::Case& c, const mmu::Verdict& ref, const mmu::Outcome& kvm) {
+         if (!is_rsvd_fault(kvm) || is_rsvd_fault(ref.outcome)) return false;
+         const auto e = level4_entries(c);
+         return (!e.empty() && (e[0] & mmu::bit(8))) ||
+                (e.size() > 1 && !(e[1] & mmu::bit(7)) && (e[1] & mmu::bit(8)));
+       },
+       "kvm-3.14"},
+      {"1g-page-without-cpuid-support",
+       "KVM 3.14 maps a 1-GByte page for a PDPTE with PS = 1 even when CPUID does not report 1-GByte pages; the "
+       "SDM makes PS reserved there",
+       "SDM vol. 3A 4.5, Table 4-17 note; KVM 3.14 mmu.c reset_rsvds_bits_mask (no gbpages check) and "
+       "update_last_pte_bitmap (PDPTE PS ends the walk in 4-level paging)",
+       [](const mmu::Case& c, const mmu::Verdict& ref, const mmu::Outcome& kvm) {
+         if (c.cpu.features.has(mmu::Feature::pdpe1gb) || !is_rsvd_fault(ref.outcome) ||
+             kvm.kind != mmu::OutcomeKind::ok)
+           return false;
+         const auto e = level4_entries(c);
+         return e.size() > 1 && (e[1] & mmu::bit(7));
+       },
+       "kvm-3.14"},
+      {"pae-pdpte-bits-6-5-unchecked",
+       "KVM 3.14 checks PAE PDPTE bits 63:M, 8:7 and 2:1 at CR3 load; the SDM also reserves bits 6:5, so KVM "
+       "loads a PDPTE the processor refuses with #GP",
+       "SDM vol. 3A 4.4.1, Table 4-8; KVM 3.14 mmu.c reset_rsvds_bits_mask (PT32E_ROOT_LEVEL, rsvd_bits(7, 8)) "
+       "and x86.c load_pdptrs",
+       [](const mmu::Case& c, const mmu::Verdict& ref, const mmu::Outcome& kvm) {
+         if (mmu::paging_mode(c.cpu) != mmu::PagingMode::pae ||
+             ref.outcome.kind != mmu::OutcomeKind::general_protection ||
+             ref.outcome.gp_reason != mmu::GpReason::pdpte_reserved ||
+             kvm.kind == mmu::OutcomeKind::general_protection)
+           return false;
+         for (unsigned i = 0; i < 4; ++i) {
+           const u64 pdpte = c.memory.read((c.cpu.cr3 & mmu::bits(31, 5)) + 8 * i);
+           if ((pdpte & mmu::bit(0)) && (pdpte & mmu::bits(6, 5))) return true;
+         }
+         return false;
+       },
+       "kvm-3.14"},
   };
   return r;
 }
@@ -55,11 +118,12 @@ const KnownDivergence* known_divergence(std::string_view a, std::string_view b, 
                                         const mmu::Verdict& va, const mmu::Verdict& vb) {
   const mmu::Verdict* ref = nullptr;
   const mmu::Outcome* kvm = nullptr;
-  if (a == "ref" && is_kvm_family(b)) ref = &va, kvm = &vb.outcome;
-  else if (b == "ref" && is_kvm_family(a)) ref = &vb, kvm = &va.outcome;
+  std::string_view engine;
+  if (a == "ref" && is_kvm_family(b)) ref = &va, kvm = &vb.outcome, engine = b;
+  else if (b == "ref" && is_kvm_family(a)) ref = &vb, kvm = &va.outcome, engine = a;
   else return nullptr;
   for (const KnownDivergence& k : registry())
-    if (k.explains(c, *ref, *kvm)) return &k;
+    if ((k.engine.empty() || k.engine == engine) && k.explains(c, *ref, *kvm)) return &k;
   return nullptr;
 }
 

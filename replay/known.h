@@ -23,6 +23,9 @@ struct KnownDivergence {
   // True when the divergence between the reference's verdict and the KVM-style
   // engine's outcome on `c` is this finding.
   std::function<bool(const mmu::Case& c, const mmu::Verdict& ref, const mmu::Outcome& kvm)> explains;
+  // Empty: a finding about every KVM-family engine. Otherwise the one engine
+  // it is about (e.g. "kvm-3.14": what that version did and mainline no longer does).
+  std::string_view engine = {};
 };
 
 std::span<const KnownDivergence> known_divergences();

@@ -13,6 +13,7 @@
 #include "replay/case_json.h"
 #include "replay/engine.h"
 #include "replay/exhaust.h"
+#include "tests/test_util.h"
 
 namespace {
 
@@ -60,19 +61,8 @@ TEST(BugZoo, EveryMutantIsCaughtByTheCorpus) {
 // ---- exhaust: ref vs kvm point by point, and the mutants each space catches --
 namespace {
 
-// docs/kvm.md finding 1: I/D reported in 32-bit paging with EFER.NX and no SMEP.
-bool is_id_finding(const mmu::Case& c, const mmu::Verdict& ref, const mmu::Outcome& kvm) {
-  return mmu::paging_mode(c.cpu) == mmu::PagingMode::bit32 && c.access.kind == mmu::AccessKind::fetch &&
-         (c.cpu.efer & mmu::efer::NXE) && !(c.cpu.cr4 & mmu::cr4::SMEP) &&
-         kvm.error_code == (ref.outcome.error_code | mmu::pferr::ID);
-}
-
-// docs/kvm.md finding 2: PSE-36 reserved/address bits fixed at 17..21 / 13..16.
-bool is_pse36_finding(const mmu::Case& c, const mmu::Verdict&, const mmu::Outcome&) {
-  const mmu::u64 pde = c.memory.read((c.cpu.cr3 & mmu::bits(31, 12)) + mmu::field(c.access.addr, 31, 22) * 4);
-  return mmu::paging_mode(c.cpu) == mmu::PagingMode::bit32 && (c.cpu.cr4 & mmu::cr4::PSE) && (pde & mmu::bit(7)) &&
-         (pde & mmu::bits(21, 13));
-}
+using mmutest::is_id_finding;
+using mmutest::is_pse36_finding;
 
 // Every point of `space_name` where kvm differs from the reference must be
 // `known`; returns (points compared, known divergences).

@@ -266,6 +266,24 @@ struct Page {
 inline constexpr PagingMode kPagingModes[] = {PagingMode::bit32, PagingMode::pae, PagingMode::level4,
                                               PagingMode::level5};
 
+// ---- findings of the kvm engines (docs/kvm.md, "Findings: the allow-list") ----
+// Each says whether a divergence between the reference and a kvm engine on `c`
+// is that finding.
+
+// Finding 1: I/D reported in 32-bit paging with EFER.NX and no SMEP.
+inline bool is_id_finding(const Case& c, const Verdict& ref, const mmu::Outcome& kvm) {
+  return mmu::paging_mode(c.cpu) == PagingMode::bit32 && c.access.kind == AccessKind::fetch &&
+         (c.cpu.efer & mmu::efer::NXE) && !(c.cpu.cr4 & mmu::cr4::SMEP) &&
+         kvm.error_code == (ref.outcome.error_code | mmu::pferr::ID);
+}
+
+// Finding 2: PSE-36 reserved/address bits fixed at 17..21 / 13..16.
+inline bool is_pse36_finding(const Case& c, const Verdict&, const mmu::Outcome&) {
+  const u64 pde = c.memory.read((c.cpu.cr3 & bits(31, 12)) + mmu::field(c.access.addr, 31, 22) * 4);
+  return mmu::paging_mode(c.cpu) == PagingMode::bit32 && (c.cpu.cr4 & mmu::cr4::PSE) && (pde & bit(7)) &&
+         (pde & bits(21, 13));
+}
+
 inline const char* kind_name(AccessKind k) {
   return k == AccessKind::read ? "read" : k == AccessKind::write ? "write" : "fetch";
 }
