@@ -17,6 +17,7 @@
 #include "replay/engine.h"
 #include "replay/exhaust.h"
 #include "replay/replay.h"
+#include "tools/decode_cmd.h"
 #include "tools/prove_cmd.h"
 
 namespace {
@@ -317,8 +318,12 @@ int main(int argc, char** argv) {
   mmucheck::ProveCli prove_opt;
   auto* prove = mmucheck::add_prove_command(app, prove_opt);
 
+  mmucheck::DecodeCli decode_opt;
+  auto* decode = mmucheck::add_decode_command(app, decode_opt);
+
   try {
     app.parse(argc, argv);
+    if (*decode) return mmucheck::run_decode(decode_opt);
     if (*prove) return mmucheck::run_prove(prove_opt);
     if (*eval) return run_eval(engine, input, trace);
     if (*replay) return run_replay(ropt);
