@@ -110,7 +110,16 @@ mmu::Verdict Evaluator::Impl::run(const mmu::Case& c, mmu::Trace* trace) {
     }
   }
   const Substitution base = bind_case(c);
+  // The per-entry terms with this case's CPU state already in: each walk
+  // step then substitutes only the level and the entry into a small term.
+  const Expr rsvd_c = rsvd.substitute(base), leaf_c = leaf.substitute(base);
   auto at = [&](unsigned lvl, u64 e) {
+    Substitution s(ctx);
+    s.set_bv(level, lvl);
+    s.set_bv(entry, e);
+    return s;
+  };
+  auto at_full = [&](unsigned lvl, u64 e) {
     Substitution s = base;
     s.set_bv(level, lvl);
     s.set_bv(entry, e);
@@ -148,7 +157,7 @@ mmu::Verdict Evaluator::Impl::run(const mmu::Case& c, mmu::Trace* trace) {
     for (unsigned i = 0; i < 4; ++i) {
       pdptes[i] = c.memory.read(pdpt + 8 * i);
       step(mmu::StepKind::pdpte_load, 3, pdpt + 8 * i, pdptes[i]);
-      if ((pdptes[i] & 1) && truth(rsvd.substitute(at(3, pdptes[i])))) {
+      if ((pdptes[i] & 1) && truth(rsvd_c.substitute(at(3, pdptes[i])))) {
         o.kind = mmu::OutcomeKind::general_protection;
         o.gp_reason = mmu::GpReason::pdpte_reserved;
         if (trace) trace->decided_by = Rule::pdpte_load_reserved;
@@ -172,12 +181,12 @@ mmu::Verdict Evaluator::Impl::run(const mmu::Case& c, mmu::Trace* trace) {
     step(mmu::StepKind::entry, lvl, addr, e);
     if (!(e & 1)) return fault(sdm::kNotPresent, Rule::walk_not_present);
     const Substitution s = at(lvl, e);
-    if (truth(rsvd.substitute(s))) return fault(sdm::kReserved, trace ? first(rsvd_rules, s) : Rule::rsvd_phys);
+    if (truth(rsvd_c.substitute(s))) return fault(sdm::kReserved, trace ? first(rsvd_rules, at_full(lvl, e)) : Rule::rsvd_phys);
     used[nused++] = {addr, e};
     rights.set_bool(slots[lvl - 1].user, e & 0x4);
     rights.set_bool(slots[lvl - 1].writable, e & 0x2);
     rights.set_bool(slots[lvl - 1].xd, !four_byte && (e & bit(63)));
-    if (truth(leaf.substitute(s))) break;
+    if (truth(leaf_c.substitute(s))) break;
     table = four_byte ? e & bits(31, 12) : e & bits(M - 1, 12);
   }
   // Levels the walk did not reach (above a PAE PDE, below a large page) grant everything.
@@ -198,7 +207,7 @@ mmu::Verdict Evaluator::Impl::run(const mmu::Case& c, mmu::Trace* trace) {
   }
 
   o.kind = mmu::OutcomeKind::ok;
-  o.pa = number(pa.substitute(at(lvl, e)));
+  o.pa = number(pa.substitute(at_full(lvl, e)));
   o.page_size = four_byte ? (lvl == 2 ? u64{4} << 20 : 4096) : bit(12 + 9 * (lvl - 1));
   // 4.8: A in every entry used, D in the leaf for a write.
   for (unsigned i = 0; i < nused; ++i) {

@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "model/kvm/kvm314.h"
 #include "smt/expr.h"
 #include "smt/prove.h"
 #include "smt/roles.h"
@@ -26,6 +27,17 @@ class Env {
   const std::vector<mmu::kvm::Tables>& tables() {
     if (tables_.empty()) tables_ = build_all(algo());
     return tables_;
+  }
+  // The 3.14 tables (Tables314, 3.14's own layout) of every role point; the
+  // subject must be the kvm-3.14 engine.
+  const std::vector<mmu::kvm::Tables314>& tables314() {
+    if (tables314_.empty()) {
+      const auto* k = dynamic_cast<const mmu::kvm::Kvm314Algorithm*>(subject.algorithm.get());
+      if (!k) throw Error("smt: a 3.14 theorem asked of " + subject.engine);
+      tables314_.resize(RoleSpace::kPoints);
+      for (std::size_t i = 0; i < RoleSpace::kPoints; ++i) tables314_[i] = k->tables(roles()[i]);
+    }
+    return tables314_;
   }
   // cpu_role() of every role point.
   const std::vector<mmu::kvm::CpuRole>& roles() {
@@ -47,6 +59,7 @@ class Env {
   std::map<std::string, Expr> memo_;
   std::vector<mmu::kvm::Tables> tables_;
   std::vector<mmu::kvm::CpuRole> roles_;
+  std::vector<mmu::kvm::Tables314> tables314_;
 };
 
 // A case, or why the model could not be made one.

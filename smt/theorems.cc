@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "model/builder.h"
+#include "model/kvm/kvm314.h"
 #include "model/validate.h"
 #include "smt/theorem.h"
 
@@ -171,6 +172,19 @@ Expr permissions_term(Env& env, const RoleSpace& rs) {
   });
 }
 
+// 3.14's u8 permissions[16] of every role.
+Expr k314_permissions_term(Env& env, const RoleSpace& rs) {
+  return env.memo("permissions-3.14", [&] {
+    const auto& tables = env.tables314();
+    return tabulate_wide(env.ctx, rs.fields(), 128, [&](std::span<const unsigned> i) {
+      const auto& p = tables[RoleSpace::index(i)].permissions;
+      std::vector<u64> w(2, 0);
+      for (unsigned b = 0; b < 16; ++b) w[b / 8] |= u64{p[b]} << (8 * (b % 8));
+      return w;
+    });
+  });
+}
+
 Expr pkru_mask_term(Env& env, const RoleSpace& rs) {
   return env.memo("pkru_mask", [&] {
     const auto& tables = env.tables();
@@ -241,13 +255,20 @@ Expr pk_lookup(Context& ctx, const sdm::Access& a, const Expr& user_page, const 
   return mask.non_zero() && (key_bits & mask.lshr(offset)).non_zero();
 }
 
-Query t1_permissions(Env& env) {
+// The features the 3.14 engine models: no SMAP, no protection keys, no
+// 5-level paging (it reports those cases as unsupported).
+Expr features_314(const sdm::Cpu& cpu) { return !cpu.smap && !cpu.pke && !cpu.pks && !cpu.is_mode(sdm::kMode5); }
+
+// T1 (mainline layout, the SMAP-override index) and T6-permissions (3.14's
+// u8 permissions[16], indexed by pfec >> 1 alone).
+Query permissions_query(Env& env, bool k314) {
   Context& ctx = env.ctx;
   const sdm::Cpu cpu = sdm::Cpu::vars(ctx);
   const sdm::Access a = sdm::Access::vars(ctx);
   const RoleSpace rs(cpu);
   const std::vector<Slot> slots = slot_vars(ctx);
-  const Expr domain = cpu.domain() && a.domain() && !cpu.pks && slots_domain(ctx, cpu, slots);
+  Expr domain = cpu.domain() && a.domain() && !cpu.pks && slots_domain(ctx, cpu, slots);
+  if (k314) domain = domain && features_314(cpu);
 
   // SDM 4.6.1 on the combined rights.
   std::vector<sdm::EntryRights> er;
@@ -257,11 +278,18 @@ Query t1_permissions(Env& env) {
   const Expr sdm_fault = sdm::permission_fault(ctx, cpu, a, rights);
 
   // KVM: permissions[16] per role, 128 bits (byte b = index b).
-  const Expr perm = permissions_term(env, rs);
-  const PermLookup look = perm_lookup(env, rs, a, slots, perm);
+  PermLookup look = perm_lookup(env, rs, a, slots, permissions_term(env, rs));
+  if (k314) {
+    // 3.14's permission_fault(): permissions[pfec >> 1], no SMAP slot.
+    const Expr perm = k314_permissions_term(env, rs);
+    look.index = pfec_of(ctx, a).lshr(1).extract(3, 0);
+    const Expr bitpos = look.index.zext_to(7).shl(3) | look.pte_access.zext_to(7);
+    look.fault = perm.lshr(bitpos.zext_to(128)).bit(0);
+  }
   const Expr& kvm_fault = look.fault;
   const Expr& index = look.index;
   const Expr& pte_access = look.pte_access;
+  const std::string theorem = k314 ? "T6-permissions" : "T1-permissions";
 
   Query q{domain, kvm_fault == sdm_fault, {}, {}, {}};
   q.describe = [=](const Model& m) {
@@ -282,10 +310,13 @@ Query t1_permissions(Env& env) {
     if (p.mode == sdm::kModePae) up.push_back(0x1);
     for (unsigned l = n; l > 1; --l) up.push_back(flags_of(m, slots[l - 1]));
     map_chain(c, 0x5000 | flags_of(m, slots[0]), 1, up);
-    return checked(std::move(c), "prove T1-permissions counterexample");
+    return checked(std::move(c), "prove " + theorem + " counterexample");
   };
   return q;
 }
+
+Query t1_permissions(Env& env) { return permissions_query(env, false); }
+Query t6_permissions(Env& env) { return permissions_query(env, true); }
 
 // ---- T2: pkru_mask --------------------------------------------------------
 
@@ -368,7 +399,9 @@ Query t10_context_reset(Env& env) {
   const Expr fresh_pk = pk_lookup(ctx, a, user_page, pkey, pkru, fresh_mask);
   const Expr used_pk = pk_lookup(ctx, a, user_page, pkey, pkru, used_mask);
 
-  Query q{domain, used_fault[0] == fresh.fault && used_pk == fresh_pk, {}, {}, {}};
+  // The verdict permission_fault() returns: a fault (either check), and PK in it.
+  const Expr claim = (used_fault[0] || used_pk) == (fresh.fault || fresh_pk) && used_pk == fresh_pk;
+  Query q{domain, claim, {}, {}, {}};
   q.describe = [=](const Model& m) {
     std::string s = std::string(kToggleName[m.value(toggle)]) + " just toggled, now " +
                     describe(RoleSpace::from_model(m, cpu)) + "; " + access_text(m, a) + "; rights (leaf first):";
@@ -430,12 +463,15 @@ CaseOrError step_case(const RolePoint& p, unsigned level, u64 entry, const char*
 }
 
 
-Query t3_reserved(Env& env) {
+// T3 (mainline: rsvd_bits_mask[2][5] and the PDPTE mask load_pdptrs() uses)
+// and T6-reserved-bits (3.14: rsvd_bits_mask[2][4], [0][2] for PAE PDPTEs).
+Query reserved_query(Env& env, bool k314) {
   Context& ctx = env.ctx;
   const sdm::Cpu cpu = sdm::Cpu::vars(ctx);
   const RoleSpace rs(cpu);
   const Step s = step_vars(ctx);
-  const Expr domain = cpu.domain() && step_domain(ctx, cpu, s, sdm::levels(ctx, cpu));
+  Expr domain = cpu.domain() && step_domain(ctx, cpu, s, sdm::levels(ctx, cpu));
+  if (k314) domain = domain && features_314(cpu);
 
   const auto rules = sdm::reserved_rules(ctx, cpu, s.level, s.entry);
   const Expr sdm_rsvd = sdm::reserved(ctx, cpu, s.level, s.entry);
@@ -445,7 +481,14 @@ Query t3_reserved(Env& env) {
   const auto& tables = env.tables();
   const std::vector<Field> fields =
       with_role({{s.level, {1, 2, 3, 4, 5}}, {s.entry.extract(7, 7), {0, 1}}}, rs);
-  const Expr mask = tabulate(ctx, fields, 64, [&](std::span<const unsigned> i) {
+  const Expr mask = k314 ? tabulate(ctx, fields, 64, [&](std::span<const unsigned> i) {
+    const unsigned level = 1 + i[0], ps = i[1];
+    if (level > 4) return u64{0};  // no 5-level paging in 3.14 (outside the domain)
+    const auto& m = env.tables314()[RoleSpace::index(i.subspan(2))].rsvd_bits_mask;
+    // load_pdptrs() checks every present PDPTE against [0][2], whatever bit 7.
+    if (RoleSpace::point(i.subspan(2)).mode == sdm::kModePae && level == 3) return m[0][2];
+    return m[ps][level - 1];
+  }) : tabulate(ctx, fields, 64, [&](std::span<const unsigned> i) {
     const unsigned level = 1 + i[0], ps = i[1];
     const auto& t = tables[RoleSpace::index(i.subspan(2))];
     if (RoleSpace::point(i.subspan(2)).mode == sdm::kModePae && level == 3) return t.pdptr_rsvd;
@@ -454,9 +497,23 @@ Query t3_reserved(Env& env) {
   const Expr kvm_rsvd = (s.entry & mask).non_zero();
 
   Query q{domain, kvm_rsvd == sdm_rsvd, {}, {}, {}};
-  // docs/kvm.md finding 2: mainline fixes the PSE-36 reserved bits at 17..21.
-  q.known.emplace_back("pse36-fixed-bits", cpu.is_mode(sdm::kMode32) && s.level == 2 && s.entry.bit(7) && cpu.pse &&
-                                               cpu.pse36);
+  const Expr pse_pde = cpu.is_mode(sdm::kMode32) && s.level == 2 && s.entry.bit(7) && cpu.pse;
+  if (!k314) {
+    // docs/kvm.md finding 2: mainline fixes the PSE-36 reserved bits at 17..21.
+    q.known.emplace_back("pse36-fixed-bits", pse_pde && cpu.pse36);
+  } else {
+    // 3.14 (docs/kvm.md, "The 3.14 form"; replay/known.h): 17..21 with or
+    // without PSE-36; bit 8 of PML4Es and non-leaf PDPTEs on every vendor;
+    // no 1-GByte support check; PAE PDPTE bits 6:5 unchecked.
+    const Expr l4 = cpu.is_mode(sdm::kMode4);
+    q.known.emplace_back("pse36-fixed-bits", pse_pde);
+    q.known.emplace_back("nonleaf-bit8-every-vendor",
+                         l4 && s.entry.bit(8) && (s.level == 4 || (s.level == 3 && !s.entry.bit(7))));
+    q.known.emplace_back("1g-page-without-cpuid-support", l4 && s.level == 3 && s.entry.bit(7) && !cpu.gbpages);
+    q.known.emplace_back("pae-pdpte-bits-6-5-unchecked",
+                         cpu.is_mode(sdm::kModePae) && s.level == 3 && s.entry.any(mmu::bits(6, 5)));
+  }
+  const std::string theorem = k314 ? "T6-reserved-bits" : "T3-reserved-bits";
   q.describe = [=](const Model& m) {
     return describe(RoleSpace::from_model(m, cpu)) + "; level " + std::to_string(m.value(s.level)) + " entry " +
            hex(m.value(s.entry)) + "; SDM: " + (m.holds(sdm_rsvd) ? "reserved, " : "not reserved, ") + rule_text(m, rules) +
@@ -464,15 +521,19 @@ Query t3_reserved(Env& env) {
   };
   q.to_case = [=](const Model& m) {
     return step_case(RoleSpace::from_model(m, cpu), static_cast<unsigned>(m.value(s.level)), m.value(s.entry),
-                     "T3-reserved-bits");
+                     theorem.c_str());
   };
   q.split = maxphyaddr_split(cpu.maxphyaddr);
   return q;
 }
 
+Query t3_reserved(Env& env) { return reserved_query(env, false); }
+Query t6_reserved(Env& env) { return reserved_query(env, true); }
+
 // ---- T5: last level -------------------------------------------------------
 
-Query t5_last_level(Env& env) {
+// T5 (is_last_gpte()) and T6-last-level (3.14's last_pte_bitmap).
+Query last_level_query(Env& env, bool k314) {
   Context& ctx = env.ctx;
   const sdm::Cpu cpu = sdm::Cpu::vars(ctx);
   const RoleSpace rs(cpu);
@@ -480,7 +541,8 @@ Query t5_last_level(Env& env) {
   // KVM's walker meets levels 2..1 in PAE mode (the PDPTEs are loaded with
   // CR3); a step whose entry has reserved bits faults before any leaf test.
   const Expr walk_top = ite(cpu.is_mode(sdm::kModePae), ctx.bv(2, 3), sdm::levels(ctx, cpu));
-  const Expr domain = cpu.domain() && step_domain(ctx, cpu, s, walk_top) && !sdm::reserved(ctx, cpu, s.level, s.entry);
+  Expr domain = cpu.domain() && step_domain(ctx, cpu, s, walk_top) && !sdm::reserved(ctx, cpu, s.level, s.entry);
+  if (k314) domain = domain && features_314(cpu);
 
   const Expr sdm_leaf = sdm::leaf(ctx, cpu, s.level, s.entry);
   const mmu::kvm::MmuAlgorithm& algo = env.algo();
@@ -488,23 +550,37 @@ Query t5_last_level(Env& env) {
   // is_last_gpte(role, level, gpte), evaluated on P | PS: bit 7 is the only
   // entry bit KVM's test reads.
   const auto& roles = env.roles();
-  const Expr kvm_last = tabulate(ctx, fields, 1, [&](std::span<const unsigned> i) {
-    const mmu::kvm::CpuRole& role = roles[RoleSpace::index(i.subspan(2))];
-    return u64{algo.is_last_gpte(role, 1 + i[0], PFERR_PRESENT | (u64{i[1]} << 7))};
-  }).bit(0);
+  Expr kvm_last = ctx.boolean(false);
+  if (!k314) {
+    kvm_last = tabulate(ctx, fields, 1, [&](std::span<const unsigned> i) {
+      const mmu::kvm::CpuRole& role = roles[RoleSpace::index(i.subspan(2))];
+      return u64{algo.is_last_gpte(role, 1 + i[0], PFERR_PRESENT | (u64{i[1]} << 7))};
+    }).bit(0);
+  } else {
+    // 3.14: bit (level - 1) | (PS << 2) of last_pte_bitmap.
+    const Expr bitmap = tabulate(ctx, rs.fields(), 8, [&](std::span<const unsigned> i) {
+      return u64{env.tables314()[RoleSpace::index(i)].last_pte_bitmap};
+    });
+    const Expr index = (s.level - ctx.bv(1, 3)) | ite(s.entry.bit(7), ctx.bv(4, 3), ctx.bv(0, 3));
+    kvm_last = bitmap.lshr(index.zext_to(8)).bit(0);
+  }
+  const std::string theorem = k314 ? "T6-last-level" : "T5-last-level";
 
   Query q{domain, kvm_last == sdm_leaf, {}, {}, {}};
   q.describe = [=](const Model& m) {
     return describe(RoleSpace::from_model(m, cpu)) + "; level " + std::to_string(m.value(s.level)) + " entry " +
            hex(m.value(s.entry)) + "; SDM: " + (m.holds(sdm_leaf) ? "leaf" : "not a leaf") +
-           "; kvm: is_last_gpte = " + std::to_string(m.value(kvm_last.as_bv()));
+           "; kvm: last = " + std::to_string(m.value(kvm_last.as_bv()));
   };
   q.to_case = [=](const Model& m) {
     return step_case(RoleSpace::from_model(m, cpu), static_cast<unsigned>(m.value(s.level)), m.value(s.entry),
-                     "T5-last-level");
+                     theorem.c_str());
   };
   return q;
 }
+
+Query t5_last_level(Env& env) { return last_level_query(env, false); }
+Query t6_last_level(Env& env) { return last_level_query(env, true); }
 
 // ---- T7: the error code ---------------------------------------------------
 
@@ -519,13 +595,16 @@ Expr fault_realizable(const sdm::Cpu& cpu, const sdm::Access& a, const Expr& kin
          (kind == sdm::kProtectionKey).implies(pk_ok);
 }
 
-Query t7_error_code(Env& env) {
+// T7 and T6-error-code (3.14's walker error path, on the features it models).
+Query error_code_query(Env& env, bool k314) {
   Context& ctx = env.ctx;
   const sdm::Cpu cpu = sdm::Cpu::vars(ctx);
   const sdm::Access a = sdm::Access::vars(ctx);
   const RoleSpace rs(cpu);
   const Expr kind = ctx.bv_var("fault.kind", 2);
-  const Expr domain = cpu.domain() && a.domain() && !cpu.pks && fault_realizable(cpu, a, kind);
+  Expr domain = cpu.domain() && a.domain() && !cpu.pks && fault_realizable(cpu, a, kind);
+  if (k314) domain = domain && features_314(cpu);
+  const std::string theorem = k314 ? "T6-error-code" : "T7-error-code";
 
   const Expr sdm_ec = sdm::error_code(ctx, cpu, a, kind).extract(15, 0);
   // fault_error_code(role, base, access) for each fault kind (base 0, P|RSVD,
@@ -555,8 +634,9 @@ Query t7_error_code(Env& env) {
   const Expr kvm_ec = table.lshr(slot.shl(4).zext_to(48 * 16)).extract(15, 0);
 
   Query q{domain, kvm_ec == sdm_ec, {}, {}, {}};
-  // docs/kvm.md finding 1: I/D in 32-bit paging with EFER.NX and no SMEP.
-  q.known.emplace_back("id-in-32bit-paging", cpu.is_mode(sdm::kMode32) && a.fetch() && cpu.nxe && !cpu.smep);
+  // docs/kvm.md finding 1: I/D in 32-bit paging with EFER.NX and no SMEP
+  // (mainline; 3.14's walker did not do it).
+  if (!k314) q.known.emplace_back("id-in-32bit-paging", cpu.is_mode(sdm::kMode32) && a.fetch() && cpu.nxe && !cpu.smep);
   q.describe = [=](const Model& m) {
     static constexpr const char* kKinds[] = {"not present", "reserved bit", "protection", "protection key"};
     return describe(RoleSpace::from_model(m, cpu)) + "; " + access_text(m, a) + "; " + kKinds[m.value(kind)] +
@@ -592,10 +672,13 @@ Query t7_error_code(Env& env) {
         c.cpu.pkru = 1u << 2;  // AD for key 1
         break;
     }
-    return checked(std::move(c), "prove T7-error-code counterexample");
+    return checked(std::move(c), "prove " + theorem + " counterexample");
   };
   return q;
 }
+
+Query t7_error_code(Env& env) { return error_code_query(env, false); }
+Query t6_error_code(Env& env) { return error_code_query(env, true); }
 
 // ---- EPT: T4 misconfigurations, T5e last level, T8 permissions, T9 qualification
 
@@ -1080,6 +1163,21 @@ const std::vector<Theorem>& registry() {
         "kept per needs_reset()) decide every access as tables built for the new role do (which T1/T2 compare with the SDM)",
         "4.6.1, 4.6.2"},
        t10_context_reset},
+      {{"T6-permissions", "kvm-3.14",
+        "3.14's u8 permissions[16], indexed by pfec >> 1, equals the SDM access-rights rule on the features 3.14 "
+        "models (no SMAP, PKU, 5-level paging)",
+        "4.6.1"},
+       t6_permissions},
+      {{"T6-reserved-bits", "kvm-3.14",
+        "3.14's rsvd_bits_mask[2][4] (PAE PDPTEs: [0][2] at CR3 load) equals the SDM reserved-bit rule, but for its "
+        "documented findings",
+        "4.3-4.5"},
+       t6_reserved},
+      {{"T6-last-level", "kvm-3.14", "3.14's last_pte_bitmap ends the walk where the SDM maps a page", "4.3-4.5"},
+       t6_last_level},
+      {{"T6-error-code", "kvm-3.14", "3.14's walker error code equals SDM 4.7 (I/D only with SMEP or PAE and NXE)",
+        "4.7"},
+       t6_error_code},
       {{"I1-errcode-rsvd-pk-carry-p", "rules", "an error code with RSVD or PK always has P", "4.7"}, i1_errcode_p},
       {{"I2-more-rights-no-new-fault", "rules",
         "granting more rights at any level (R/W set, XD clear; U/S set for user-mode accesses or without SMEP/SMAP) never "

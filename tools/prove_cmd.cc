@@ -128,13 +128,12 @@ int run_prove(const ProveCli& opt) {
       std::cout << j.dump() << std::endl;
       continue;
     }
-    std::string status_text(smt::status_name(r.status));
-    if (r.status == smt::Status::known) {
-      status_text += " (";
-      for (std::size_t i = 0; i < r.known.size(); ++i) status_text += (i ? ", " : "") + r.known[i];
-      status_text += ")";
+    std::cout << fmt::format("{:<30} {:<8} {:7.3f} s\n", r.name, smt::status_name(r.status), r.seconds);
+    if (!r.known.empty()) {
+      std::string ids;
+      for (const auto& k : r.known) ids += (ids.empty() ? "" : ", ") + k;
+      std::cout << "    allow-list: " << ids << "\n";
     }
-    std::cout << fmt::format("{:<30} {:<28} {:7.3f} s\n", r.name, status_text, r.seconds);
     if (!r.detail.empty()) std::cout << "    " << r.detail << "\n";
     if (!replay.empty()) std::cout << "    " << replay << "\n";
     if (!r.case_error.empty()) std::cout << "    " << r.case_error << "\n";
