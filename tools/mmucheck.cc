@@ -17,6 +17,7 @@
 #include "replay/engine.h"
 #include "replay/exhaust.h"
 #include "replay/replay.h"
+#include "tools/campaign_cmd.h"
 #include "tools/decode_cmd.h"
 #include "tools/prove_cmd.h"
 
@@ -321,8 +322,15 @@ int main(int argc, char** argv) {
   mmucheck::DecodeCli decode_opt;
   auto* decode = mmucheck::add_decode_command(app, decode_opt);
 
+  mmucheck::CampaignCli campaign_opt;
+  auto* campaign = mmucheck::add_campaign_command(app, campaign_opt);
+  mmucheck::MinimizeCli minimize_opt;
+  auto* minimize = mmucheck::add_minimize_command(app, minimize_opt);
+
   try {
     app.parse(argc, argv);
+    if (*campaign) return mmucheck::run_campaign_command(campaign_opt);
+    if (*minimize) return mmucheck::run_minimize(minimize_opt);
     if (*decode) return mmucheck::run_decode(decode_opt);
     if (*prove) return mmucheck::run_prove(prove_opt);
     if (*eval) return run_eval(engine, input, trace);

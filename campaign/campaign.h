@@ -1,0 +1,37 @@
+// `mmucheck campaign`: the main job. Within a time budget it proves the
+// theorems (smt/), enumerates the exhaustive spaces (replay/exhaust.h), runs
+// the bug zoo's regression cases, and compares engines on random structured
+// cases (fuzz/decoder.h) for the rest of the time; every divergence is
+// minimised and kept in a divergence store (replay/store.h); it ends by
+// writing report.json and a self-contained report.html.
+//
+// Everything it learns is saved to DIR as it goes (atomically): a second run
+// with the same DIR resumes (finished proofs and spaces are not redone, random
+// cases continue from the saved seed), and a run killed at any moment loses
+// nothing already found.
+//
+//   mmucheck::CampaignOptions o{.seconds = 60, .out = "campaign-out"};
+//   int rc = mmucheck::run_campaign(o, std::cerr);   // 0: no new divergence
+#pragma once
+#include <filesystem>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace mmucheck {
+
+struct CampaignOptions {
+  double seconds = 60;
+  std::filesystem::path out = "campaign-out";
+  unsigned jobs = 2;
+  // The engines compared with the reference (and proved, where they are KVM-style).
+  std::vector<std::string> engines = {"kvm", "kvm-3.14"};
+  // Where the bug zoo's regression cases are (corpus/bug_zoo); skipped when absent.
+  std::filesystem::path corpus = "corpus";
+};
+
+// Exit code: 0 no unexplained divergence in the store, 1 some, 2 bad options
+// or an unusable DIR (say why on `log`).
+int run_campaign(const CampaignOptions& o, std::ostream& log);
+
+}  // namespace mmucheck

@@ -1,0 +1,187 @@
+#include "campaign/report.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+
+#include "model/rules.h"
+#include "replay/case_json.h"
+#include "replay/case_reader.h"
+#include "replay/engine.h"
+#include "replay/replay.h"
+
+namespace mmucheck {
+namespace {
+
+using json = nlohmann::json;
+
+// The replay of a stored case, as text: what a person reads first.
+std::string replay_text(const std::filesystem::path& file, const std::string& engines) {
+  std::ifstream in(file);
+  if (!in) return "(missing)";
+  CaseReader reader(in, file.string());
+  CaseRecord rec;
+  if (!reader.next(rec) || !rec.file) return rec.error;
+  std::vector<std::unique_ptr<Engine>> owned;
+  std::vector<const Engine*> list;
+  for (std::size_t start = 0; start <= engines.size();) {
+    const std::size_t comma = std::min(engines.find(',', start), engines.size());
+    if (auto e = make_engine(engines.substr(start, comma - start))) {
+      list.push_back(e.get());
+      owned.push_back(std::move(e));
+    }
+    start = comma + 1;
+  }
+  return render_text(replay_case(*rec.file, list), file.filename().string(), false);
+}
+
+json summary(const json& state, const DivergenceStore& store) {
+  json s;
+  unsigned proved = 0, refuted = 0, known = 0, unknown = 0;
+  for (const auto& [engine, results] : state["proofs"].items())
+    for (const auto& r : results) {
+      const std::string st = r["status"];
+      proved += st == "proved";
+      refuted += st == "refuted";
+      known += st == "known";
+      unknown += st == "unknown";
+    }
+  s["proofs"] = {{"proved", proved}, {"refuted", refuted}, {"known", known}, {"unknown", unknown}};
+  std::uint64_t points = 0, compared = 0, divergences = 0;
+  for (const auto& [key, r] : state["exhaust"].items()) {
+    points += r["points"].get<std::uint64_t>();
+    compared += r["compared"].get<std::uint64_t>();
+    divergences += r["divergences"].get<std::uint64_t>();
+  }
+  s["exhaust"] = {{"spaces_run", state["exhaust"].size()}, {"points", points}, {"compared", compared},
+                  {"divergences", divergences}};
+  s["random_cases"] = state["random"]["cases"];
+  unsigned caught = 0, zoo = 0;
+  for (const auto& [name, z] : state["bug_zoo"].items()) {
+    ++zoo;
+    const std::string st = z["status"];
+    caught += st == "caught" || st.starts_with("known finding");
+  }
+  s["bug_zoo"] = {{"mutants", zoo}, {"caught", caught}};
+  unsigned open = 0;
+  for (const auto& e : store.entries()) open += e.status == "new";
+  s["divergences"] = {{"signatures", store.entries().size()}, {"new", open}};
+  unsigned rules_checked = 0, rules_fired = 0;
+  for (const mmu::RuleInfo& ri : mmu::all_rules()) {
+    rules_checked += state["coverage"]["checked"].value(std::string(ri.id), 0) > 0;
+    rules_fired += state["coverage"]["fired"].value(std::string(ri.id), 0) > 0;
+  }
+  s["rules"] = {{"total", mmu::all_rules().size()}, {"checked", rules_checked}, {"fired", rules_fired}};
+  s["seconds_total"] = state["seconds_total"];
+  return s;
+}
+
+constexpr const char* kHtml = R"HTML(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>mmucheck campaign report</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:80em;color:#222}
+h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
+th{background:#f4f4f4}.num{text-align:right;font-variant-numeric:tabular-nums}
+.bad{color:#b00;font-weight:bold}.ok{color:#070}pre{background:#f8f8f8;padding:.6em;overflow:auto;font-size:12px}
+.cards{display:flex;flex-wrap:wrap;gap:1em}.card{border:1px solid #ddd;border-radius:6px;padding:.6em 1em;min-width:10em}
+.card b{display:block;font-size:1.6em}
+</style></head><body>
+<h1>mmucheck campaign report</h1>
+<p id="meta"></p>
+<div class="cards" id="summary"></div>
+<h2>Divergences</h2><div id="divergences"></div>
+<h2>Proofs</h2><div id="proofs"></div>
+<h2>Exhaustive spaces</h2><div id="exhaust"></div>
+<h2>Bug zoo</h2><div id="zoo"></div>
+<h2>Oracles</h2><div id="oracles"></div>
+<h2>Random cases</h2><div id="random"></div>
+<h2>Rule coverage</h2><div id="coverage"></div>
+<script type="application/json" id="data">@DATA@</script>
+<script>
+const R = JSON.parse(document.getElementById('data').textContent);
+const esc = s => String(s).replace(/[&<>"]/g, c => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]));
+const num = n => Number(n).toLocaleString('en-US');
+function table(head, rows, numeric) {
+  let h = '<table><tr>' + head.map(x => '<th>' + esc(x) + '</th>').join('') + '</tr>';
+  for (const r of rows) h += '<tr>' + r.map((x, i) => '<td' + (numeric && numeric.includes(i) ? ' class="num"' : '') + '>' + x + '</td>').join('') + '</tr>';
+  return h + '</table>';
+}
+const S = R.summary;
+document.getElementById('meta').textContent = 'written ' + R.written + ', ' + S.seconds_total.toFixed(1) + ' s of campaign time over ' + R.runs.length + ' run(s); engines compared with the reference: ' + R.runs[R.runs.length-1].engines.join(', ');
+const cards = [['new divergences', S.divergences.new, S.divergences.new ? 'bad' : 'ok'], ['divergence signatures', S.divergences.signatures], ['theorems proved', S.proofs.proved], ['theorems refuted', S.proofs.refuted, S.proofs.refuted ? 'bad' : ''], ['exhaustive points compared', num(S.exhaust.compared)], ['random cases', num(S.random_cases)], ['bug-zoo mutants caught', S.bug_zoo.caught + ' / ' + S.bug_zoo.mutants], ['rules checked', S.rules.checked + ' / ' + S.rules.total]];
+document.getElementById('summary').innerHTML = cards.map(([k, v, c]) => '<div class="card"><b class="' + (c||'') + '" data-key="' + esc(k) + '">' + esc(v) + '</b>' + esc(k) + '</div>').join('');
+document.getElementById('divergences').innerHTML = R.divergences.length ? R.divergences.map(d =>
+  '<h3>' + esc(d.id) + ' <span class="' + (d.status === 'new' ? 'bad' : '') + '">' + esc(d.status) + '</span>: ' + esc(d.signature) + '</h3>' +
+  '<p>engines ' + esc(d.engines) + ', seen ' + d.count + ' times, first ' + esc(d.first_seen) + '. Replay: <code>mmucheck replay --engines ' + esc(d.engines) + ' ' + esc(d.minimized_path) + '</code></p>' +
+  '<pre>' + esc(d.minimized_replay) + '</pre>').join('') : '<p class="ok">none</p>';
+const proofRows = [];
+for (const [engine, results] of Object.entries(R.proofs)) for (const t of results) proofRows.push([esc(engine), esc(t.theorem), '<span class="' + (t.status === 'refuted' ? 'bad' : t.status === 'proved' ? 'ok' : '') + '">' + esc(t.status) + '</span>', t.seconds.toFixed(3), esc(t.detail || '')]);
+document.getElementById('proofs').innerHTML = proofRows.length ? table(['engine', 'theorem', 'status', 'seconds', 'detail'], proofRows, [3]) : '<p>no proofs run yet</p>';
+document.getElementById('exhaust').innerHTML = table(['engine / space', 'points', 'compared', 'unsupported', 'divergences', 'known findings', 'seconds'],
+  Object.entries(R.exhaust).map(([k, r]) => [esc(k), num(r.points), num(r.compared), num(r.unsupported), '<span class="' + (r.divergences ? 'bad' : '') + '">' + num(r.divergences) + '</span>', esc(Object.entries(r.known).map(([id, n]) => id + ': ' + n).join(', ')), r.seconds.toFixed(2)]), [1, 2, 3, 4, 6]);
+document.getElementById('zoo').innerHTML = table(['mutant', 'fix', 'status', 'what it did'], Object.entries(R.bug_zoo).map(([m, z]) => [esc(m), esc(z.commit), '<span class="' + (z.status === 'caught' ? 'ok' : z.status.startsWith('known') ? '' : 'bad') + '">' + esc(z.status) + '</span>', esc(z.description)]));
+document.getElementById('oracles').innerHTML = table(['oracle', 'status'], R.oracles.map(o => [esc(o.name), esc(o.status)]));
+const rnd = R.random, eng = Object.entries(rnd.engines);
+document.getElementById('random').innerHTML = '<p>' + num(rnd.cases) + ' structured random cases (fuzz/decoder.h), each through the reference and every engine.</p>' +
+  table(['engine', 'compared', 'unsupported', 'divergences', 'known findings'], eng.map(([e, r]) => [esc(e), num(r.compared || 0), num(r.unsupported || 0), num(r.divergences || 0), esc(Object.entries(r.known || {}).map(([id, n]) => id + ': ' + n).join(', '))]), [1, 2, 3]) + chart(R.timeline);
+function chart(tl) {
+  if (tl.length < 2) return '<p>(too few samples for a chart)</p>';
+  const W = 720, H = 180, P = 40, t0 = tl[0].t, t1 = tl[tl.length - 1].t || 1;
+  const line = (key, max, color) => '<polyline fill="none" stroke="' + color + '" stroke-width="2" points="' + tl.map(p => (P + (p.t - t0) / Math.max(t1 - t0, 1e-9) * (W - 2 * P)).toFixed(1) + ',' + (H - P - p[key] / (max || 1) * (H - 2 * P)).toFixed(1)).join(' ') + '"/>';
+  const maxRate = Math.max(...tl.map(p => p.execs_per_second)), maxRules = R.summary.rules.total;
+  return '<svg width="' + W + '" height="' + H + '" role="img" aria-label="execs per second and rules covered over time">' +
+    '<rect x="' + P + '" y="' + P + '" width="' + (W - 2 * P) + '" height="' + (H - 2 * P) + '" fill="none" stroke="#ccc"/>' +
+    line('execs_per_second', maxRate, '#36c') + line('rules_checked', maxRules, '#c63') +
+    '<text x="' + P + '" y="' + (P - 8) + '" fill="#36c">execs/s (max ' + num(Math.round(maxRate)) + ')</text>' +
+    '<text x="' + (W / 2) + '" y="' + (P - 8) + '" fill="#c63">rules checked (of ' + maxRules + ')</text>' +
+    '<text x="' + P + '" y="' + (H - 10) + '">campaign time ' + t0.toFixed(0) + ' s to ' + t1.toFixed(0) + ' s</text></svg>';
+}
+document.getElementById('coverage').innerHTML = '<p>Per rule: how many reference walks evaluated it (checked) and how many it decided or changed (fired). The kvm engines decide through tables, so only the reference reports rules.</p>' +
+  table(['rule', 'SDM', 'checked', 'fired'], R.coverage.map(c => [esc(c.id), esc(c.sdm), '<span class="' + (c.checked ? '' : 'bad') + '">' + num(c.checked) + '</span>', num(c.fired)]), [2, 3]);
+</script></body></html>
+)HTML";
+
+}  // namespace
+
+json write_report(const std::filesystem::path& dir, const json& state, const DivergenceStore& store) {
+  json r;
+  r["written"] = utc_now();
+  r["summary"] = summary(state, store);
+  r["runs"] = state["runs"];
+  r["proofs"] = state["proofs"];
+  r["exhaust"] = state["exhaust"];
+  r["bug_zoo"] = state["bug_zoo"];
+  r["random"] = state["random"];
+  r["timeline"] = state["timeline"];
+  r["oracles"] = json::array({
+      {{"name", "qemu (TCG)"}, {"status", "not available: the QEMU oracle is issue 7"}},
+      {{"name", "bochs"}, {"status", "not available: the Bochs oracle is issue 7"}},
+      {{"name", "kvm-hw"}, {"status", "not available: needs a VT-x host with /dev/kvm (issue 8)"}},
+  });
+  json coverage = json::array();
+  for (const mmu::RuleInfo& ri : mmu::all_rules())
+    coverage.push_back({{"id", ri.id}, {"sdm", ri.sdm},
+                        {"checked", state["coverage"]["checked"].value(std::string(ri.id), 0)},
+                        {"fired", state["coverage"]["fired"].value(std::string(ri.id), 0)}});
+  r["coverage"] = coverage;
+  json divergences = json::array();
+  for (const auto& e : store.entries()) {
+    const auto min_path = store.dir() / e.minimized_file;
+    divergences.push_back({{"id", e.id}, {"signature", e.signature}, {"engines", e.engines}, {"status", e.status},
+                           {"reason", e.reason}, {"count", e.count}, {"first_seen", e.first_seen},
+                           {"case_path", (store.dir() / e.case_file).string()}, {"minimized_path", min_path.string()},
+                           {"minimized_replay", replay_text(min_path, e.engines)}});
+  }
+  r["divergences"] = divergences;
+  write_file_atomic(dir / "report.json", r.dump(1) + "\n");
+  // "</" cannot close the embedding script element: JSON allows "<\/".
+  std::string data = r.dump();
+  for (std::size_t p = 0; (p = data.find("</", p)) != std::string::npos; p += 3) data.replace(p, 2, "<\\/");
+  std::string html = kHtml;
+  html.replace(html.find("@DATA@"), 6, data);
+  write_file_atomic(dir / "report.html", html);
+  return r;
+}
+
+}  // namespace mmucheck
