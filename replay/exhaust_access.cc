@@ -65,10 +65,10 @@ FirstRead first_read(u32 flags) {
 
 void build(u32 flags, mmu::Case& c) {
   using namespace mmu;
-  // A case this function filled before has the four entries, no name and no
-  // EPT: then only values change (no allocation, no clearing of a whole Case,
-  // which costs more than the walks). Anything else starts from scratch.
-  if (!has_layout(c.memory) || !c.name.empty() || c.ept) {
+  // A case this function filled before has the four entries, no name, no EPT
+  // and no history: then only values change (no allocation, no clearing of a
+  // whole Case, which costs more than the walks). Anything else starts afresh.
+  if (!has_layout(c.memory) || !c.name.empty() || c.ept || !c.history.empty()) {
     c = Case{};
     for (u64 at : {kPml4eAt, kPdpteAt, kPdeAt, kPteAt}) c.memory.set(at, 0);
   }

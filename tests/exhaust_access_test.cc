@@ -125,6 +125,10 @@ TEST(AccessC, BuildsTheWalkAccessCSetsUp) {
   d.cpu.cr0 = 0;
   ac::build(f, d);
   EXPECT_EQ(mmucheck::case_to_json(c).dump(), mmucheck::case_to_json(d).dump());
+  d.history.push_back(d.cpu);  // the same layout, but a history: rebuilt from scratch
+  ac::build(f, d);
+  EXPECT_TRUE(d.history.empty());
+  EXPECT_EQ(mmucheck::case_to_json(c).dump(), mmucheck::case_to_json(d).dump());
 }
 
 // access.c's own expectation for a point (its ac_emulate_access, restated):
