@@ -3,10 +3,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <random>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -179,81 +184,117 @@ class Campaign {
   }
 
   // ---- random structured cases for the rest of the time --------------------------
+  // One worker per job, each with its own engines (an engine need not be
+  // thread-safe), taking batches of seeds from a shared counter and merging
+  // each batch's counts into the state under a lock.
+  struct Batch {
+    std::uint64_t cases = 0;
+    std::vector<std::uint64_t> checked, fired;
+    std::map<std::string, std::array<std::uint64_t, 3>> engines;  // compared, unsupported, divergences
+    std::map<std::string, std::map<std::string, std::uint64_t>> known;
+    std::vector<std::pair<std::size_t, mmu::Case>> diverging;  // (engine index, case)
+  };
+
   void random_cases() {
     json& rs = state_["random"];
-    std::uint64_t seed = rs.value("next_seed", std::uint64_t{1});
-    std::uint64_t cases = rs.value("cases", std::uint64_t{0});
-    json& per_engine = rs["engines"];
-    if (!per_engine.is_object()) per_engine = json::object();
-    std::vector<std::uint64_t> checked(static_cast<unsigned>(mmu::Rule::count_)), fired(checked.size());
-    for (const mmu::RuleInfo& ri : mmu::all_rules()) {
-      checked[static_cast<unsigned>(ri.rule)] = state_["coverage"]["checked"].value(std::string(ri.id), std::uint64_t{0});
-      fired[static_cast<unsigned>(ri.rule)] = state_["coverage"]["fired"].value(std::string(ri.id), std::uint64_t{0});
-    }
-    auto flush = [&](double rate) {
-      rs["next_seed"] = seed;
-      rs["cases"] = cases;
-      unsigned hit = 0;
-      for (const mmu::RuleInfo& ri : mmu::all_rules()) {
-        const auto i = static_cast<unsigned>(ri.rule);
-        state_["coverage"]["checked"][std::string(ri.id)] = checked[i];
-        state_["coverage"]["fired"][std::string(ri.id)] = fired[i];
-        hit += checked[i] > 0;
-      }
-      state_["timeline"].push_back({{"t", prior_seconds_ + elapsed()}, {"cases", cases}, {"execs_per_second", rate},
-                                    {"rules_checked", hit}});
-      save_state();
-    };
-
-    std::vector<std::uint8_t> bytes(384);
-    mmu::Case c;
-    mmu::Trace trace;
-    const fuzz::DecodeOptions opt{};
+    if (!rs["engines"].is_object()) rs["engines"] = json::object();
+    std::atomic<std::uint64_t> next_seed{rs.value("next_seed", std::uint64_t{1})};
+    std::mutex lock;
     auto last_flush = Clock::now();
     std::uint64_t since_flush = 0;
-    // At least a few hundred cases per run, so even a run whose budget the
-    // proofs used up samples every engine.
-    for (std::uint64_t this_run = 0; left() > 0 || this_run < 300; ++this_run) {
-      std::mt19937_64 rng(seed++);
-      for (auto& b : bytes) b = static_cast<std::uint8_t>(rng());
-      bytes.resize(64 + rng() % 320);
-      fuzz::decode_into(bytes, opt, c);
-      bytes.resize(384);
-      trace.clear();
-      const mmu::Verdict rv = ref_->evaluate(c, &trace);
-      for (unsigned i = 0; i < checked.size(); ++i) {
-        checked[i] += trace.checked.test(i);
-        fired[i] += trace.fired.test(i);
+    constexpr std::uint64_t kBatch = 256;
+
+    // Under `lock`: the batch's counts into the state, its divergences into
+    // the store, and every two seconds the state to disk.
+    auto merge = [&](Batch& b, const std::vector<std::unique_ptr<Engine>>& engines) {
+      rs["cases"] = rs.value("cases", std::uint64_t{0}) + b.cases;
+      for (const mmu::RuleInfo& ri : mmu::all_rules()) {
+        const auto i = static_cast<unsigned>(ri.rule);
+        json& ck = state_["coverage"]["checked"][std::string(ri.id)];
+        json& fd = state_["coverage"]["fired"][std::string(ri.id)];
+        ck = (ck.is_number() ? ck.get<std::uint64_t>() : 0) + b.checked[i];
+        fd = (fd.is_number() ? fd.get<std::uint64_t>() : 0) + b.fired[i];
       }
-      for (const auto& engine : engines_) {
-        json& pe = per_engine[std::string(engine->name())];
+      for (const auto& [name, n] : b.engines) {
+        json& pe = rs["engines"][name];
         if (!pe.is_object()) pe = {{"compared", 0}, {"unsupported", 0}, {"divergences", 0}, {"known", json::object()}};
-        if (engine->unsupported(c)) {
-          pe["unsupported"] = pe.value("unsupported", 0) + 1;
-          continue;
-        }
-        pe["compared"] = pe.value("compared", 0) + 1;
-        const mmu::Verdict ev = engine->evaluate(c, nullptr);
-        if (mmu::accepts(rv, ev.outcome)) continue;
-        if (const KnownDivergence* k = known_divergence("ref", engine->name(), c, rv, ev)) {
-          pe["known"][std::string(k->id)] = pe["known"].value(std::string(k->id), 0) + 1;
-          continue;
-        }
-        pe["divergences"] = pe.value("divergences", 0) + 1;
-        divergence(*engine, c, fmt::format("random case, seed {}", seed - 1));
+        pe["compared"] = pe["compared"].get<std::uint64_t>() + n[0];
+        pe["unsupported"] = pe["unsupported"].get<std::uint64_t>() + n[1];
+        pe["divergences"] = pe["divergences"].get<std::uint64_t>() + n[2];
+        for (const auto& [id, k] : b.known[name]) pe["known"][id] = pe["known"].value(id, std::uint64_t{0}) + k;
       }
-      ++cases;
-      ++since_flush;
+      for (const auto& [e, c] : b.diverging) divergence(*engines[e], c, "random case");
+      since_flush += b.cases;
       const double dt = std::chrono::duration<double>(Clock::now() - last_flush).count();
-      if (dt >= 2.0) {
-        flush(since_flush / dt);
-        last_flush = Clock::now();
-        since_flush = 0;
+      if (dt >= 2.0) flush(since_flush / dt, next_seed), last_flush = Clock::now(), since_flush = 0;
+    };
+
+    auto worker = [&] {
+      auto ref = make_engine("ref");
+      std::vector<std::unique_ptr<Engine>> engines;
+      for (const std::string& name : o_.engines) engines.push_back(make_engine(name));
+      std::vector<std::uint8_t> bytes;
+      mmu::Case c;
+      mmu::Trace trace;
+      const fuzz::DecodeOptions opt{};
+      // At least one batch per worker, so even a run whose budget the proofs
+      // used up samples every engine.
+      for (bool first = true; first || left() > 0; first = false) {
+        Batch b;
+        b.checked.assign(static_cast<unsigned>(mmu::Rule::count_), 0);
+        b.fired.assign(b.checked.size(), 0);
+        const std::uint64_t seed0 = next_seed.fetch_add(kBatch);
+        for (std::uint64_t seed = seed0; seed < seed0 + kBatch; ++seed) {
+          std::mt19937_64 rng(seed);
+          bytes.resize(64 + rng() % 320);
+          for (auto& x : bytes) x = static_cast<std::uint8_t>(rng());
+          fuzz::decode_into(bytes, opt, c);
+          trace.clear();
+          const mmu::Verdict rv = ref->evaluate(c, &trace);
+          for (unsigned i = 0; i < b.checked.size(); ++i) {
+            b.checked[i] += trace.checked.test(i);
+            b.fired[i] += trace.fired.test(i);
+          }
+          for (std::size_t e = 0; e < engines.size(); ++e) {
+            auto& n = b.engines[std::string(engines[e]->name())];
+            if (engines[e]->unsupported(c)) {
+              ++n[1];
+              continue;
+            }
+            ++n[0];
+            const mmu::Verdict ev = engines[e]->evaluate(c, nullptr);
+            if (mmu::accepts(rv, ev.outcome)) continue;
+            if (const KnownDivergence* k = known_divergence("ref", engines[e]->name(), c, rv, ev)) {
+              ++b.known[std::string(engines[e]->name())][std::string(k->id)];
+              continue;
+            }
+            ++n[2];
+            if (b.diverging.size() < 8) b.diverging.emplace_back(e, c);
+          }
+          ++b.cases;
+        }
+        std::lock_guard<std::mutex> g(lock);
+        merge(b, engines);
       }
-    }
+    };
+    std::vector<std::thread> threads;
+    for (unsigned j = 1; j < std::max(1u, o_.jobs); ++j) threads.emplace_back(worker);
+    worker();
+    for (auto& t : threads) t.join();
     const double dt = std::chrono::duration<double>(Clock::now() - last_flush).count();
-    flush(dt > 0 ? since_flush / dt : 0);
-    log_ << fmt::format("campaign: {} random cases so far\n", cases);
+    flush(dt > 0 ? since_flush / dt : 0, next_seed);
+    log_ << fmt::format("campaign: {} random cases so far ({} jobs)\n", rs["cases"].get<std::uint64_t>(), o_.jobs);
+  }
+
+  // The random phase's progress to disk, with a timeline sample.
+  void flush(double rate, std::uint64_t next_seed) {
+    json& rs = state_["random"];
+    rs["next_seed"] = next_seed;
+    unsigned hit = 0;
+    for (const mmu::RuleInfo& ri : mmu::all_rules()) hit += state_["coverage"]["checked"].value(std::string(ri.id), 0) > 0;
+    state_["timeline"].push_back({{"t", prior_seconds_ + elapsed()}, {"cases", rs.value("cases", std::uint64_t{0})},
+                                  {"execs_per_second", rate}, {"rules_checked", hit}});
+    save_state();
   }
 
   const CampaignOptions& o_;
