@@ -900,7 +900,10 @@ Query t8_ept_permissions(Env& env) {
     std::string t = describe(EptRoleSpace::from_model(m, caps)) + "; " + kind_name(m.value(kind)) + " at CPL " +
                     std::to_string(m.value(cpl)) + (m.holds(user_linear) ? ", user-mode" : ", supervisor-mode") +
                     " linear address; EPT rights (leaf first):";
-    for (const EptSlot& sl : slots) t += " " + hex(ept_bits(m, sl));
+    for (const EptSlot& sl : slots) {
+      t += " ";  // (not " " + hex(): GCC 12 -Wrestrict false positive, PR105329)
+      t += hex(ept_bits(m, sl));
+    }
     return t + "; SDM: " + (m.holds(sdm_fault) ? "violation, " : "no violation, ") + rule_text(m, rules) +
            "; kvm: ACC " + std::to_string(m.value(acc)) + " -> " + (m.holds(kvm_fault) ? "violation" : "no violation");
   };
