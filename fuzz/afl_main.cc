@@ -3,6 +3,8 @@
 // Outside afl-fuzz it reads one input from standard input.
 //
 //   AFL_NO_UI=1 afl-fuzz -i seeds -o out -- build/afl/fuzz/fuzz_guest_walk
+#include <unistd.h>  // read(): __AFL_FUZZ_TESTCASE_LEN reads standard input outside afl-fuzz
+
 #include <cstddef>
 #include <cstdint>
 

@@ -164,6 +164,14 @@ void repair_cpu(CpuState& s, FeatureSet& features, bool grow, bool current, cons
   s.cr3 &= lma ? ~bits(62, s.maxphyaddr) : ~bits(63, s.maxphyaddr);
 }
 
+// The role bits the header's toggle byte flips, bit i -> kToggles[i].
+struct Toggle {
+  unsigned reg;  // 0 CR0, 4 CR4, 8 EFER
+  u64 bit;
+};
+constexpr Toggle kToggles[8] = {{0, cr0::WP},  {4, cr4::SMAP}, {4, cr4::SMEP}, {4, cr4::PKE},
+                                {8, efer::NXE}, {4, cr4::PSE},  {4, cr4::PAE},  {0, cr0::PG}};
+
 unsigned canonical_top(const CpuState& c) { return (c.cr4 & cr4::LA57) ? 56 : 47; }
 
 // ---- the walk the tables are laid out along ---------------------------------
@@ -400,7 +408,7 @@ void decode_into(std::span<const std::uint8_t> data, const DecodeOptions& opt, C
   out.memory.clear();
   out.history.clear();
 
-  // Header: 52 bytes.
+  // Header: 53 bytes.
   CpuState& cpu = out.cpu;
   cpu = CpuState{};
   read_regs(r, cpu);
@@ -417,6 +425,7 @@ void decode_into(std::span<const std::uint8_t> data, const DecodeOptions& opt, C
   const unsigned acc = static_cast<unsigned>(r.get(1));
   u64 eptp = r.get(8);
   EptFeatureSet ept_features = set_from_mask<EptFeature>(r.get(1));
+  const unsigned toggles = static_cast<unsigned>(r.get(1));
   const bool has_ept = opt.shape == Shape::any ? (misc & kMiscEpt) != 0 : opt.shape != Shape::guest;
 
   repair_cpu(cpu, features, /*grow=*/true, /*current=*/true, opt);
@@ -463,17 +472,39 @@ void decode_into(std::span<const std::uint8_t> data, const DecodeOptions& opt, C
       const u64 value = r.get(8);
       if (out.ept) out.ept->memory.set(addr, value);
     } else {
+      // An earlier state is stored as its difference (XOR) from the current
+      // one: an empty record repeats the current state, and a mutation of the
+      // header's registers moves every state together (what the context-reset
+      // bugs need: e.g. CR0.WP = 0 before and after a change of CR4.SMAP).
       CpuState h;
       read_regs(r, h);
-      h.cpl = static_cast<unsigned>(r.get(1));
-      h.pkru = static_cast<mmu::u32>(r.get(4));
-      h.pkrs = static_cast<mmu::u32>(r.get(4));
+      h.cr0 ^= cpu.cr0;
+      h.cr3 ^= cpu.cr3;
+      h.cr4 ^= cpu.cr4;
+      h.efer ^= cpu.efer;
+      h.rflags ^= cpu.rflags;
+      h.cpl = cpu.cpl ^ static_cast<unsigned>(r.get(1));
+      h.pkru = cpu.pkru ^ static_cast<mmu::u32>(r.get(4));
+      h.pkrs = cpu.pkrs ^ static_cast<mmu::u32>(r.get(4));
       h.maxphyaddr = cpu.maxphyaddr;
       h.vendor = cpu.vendor;
       h.features = cpu.features;
       repair_cpu(h, features, /*grow=*/false, /*current=*/false, opt);
-      if (out.history.size() < DecodeOptions::kMaxHistory) out.history.push_back(h);
+      if (out.history.size() + (toggles ? 1 : 0) < DecodeOptions::kMaxHistory) out.history.push_back(h);
     }
+  }
+  // The header's toggle byte: one more earlier state, the latest, that differs
+  // from the current one in the role bits it names (a one-byte mutation away
+  // from every context-reset transition).
+  if (toggles) {
+    CpuState h = cpu;
+    for (unsigned i = 0; i < 8; ++i) {
+      if (!(toggles & (1u << i))) continue;
+      const Toggle& t = kToggles[i];
+      (t.reg == 0 ? h.cr0 : t.reg == 4 ? h.cr4 : h.efer) ^= t.bit;
+    }
+    repair_cpu(h, features, /*grow=*/false, /*current=*/false, opt);
+    out.history.push_back(h);
   }
 }
 
@@ -500,6 +531,7 @@ std::vector<std::uint8_t> encode(const Case& c) {
         1);
   w.put(c.ept ? c.ept->eptp : 0, 8);
   w.put(c.ept ? c.ept->features.mask() : 0, 1);
+  w.put(0, 1);  // no toggled state: history goes in records
 
   const unsigned width = mmu::entry_bytes(mmu::paging_mode(cpu));
   Visited guest, ept;
@@ -532,11 +564,17 @@ std::vector<std::uint8_t> encode(const Case& c) {
     }
   }
   for (const CpuState& h : c.history) {
+    CpuState delta = h;
+    delta.cr0 ^= cpu.cr0;
+    delta.cr3 ^= cpu.cr3;
+    delta.cr4 ^= cpu.cr4;
+    delta.efer ^= cpu.efer;
+    delta.rflags ^= cpu.rflags;
     w.put(kRecHistory, 1);
-    write_regs(w, h);
-    w.put(h.cpl, 1);
-    w.put(h.pkru, 4);
-    w.put(h.pkrs, 4);
+    write_regs(w, delta);
+    w.put(h.cpl ^ cpu.cpl, 1);
+    w.put(h.pkru ^ cpu.pkru, 4);
+    w.put(h.pkrs ^ cpu.pkrs, 4);
   }
   return std::move(w.out);
 }

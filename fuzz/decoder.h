@@ -8,7 +8,7 @@
 //   std::vector<std::uint8_t> seed = mmucheck::fuzz::encode(c);
 //   // fits(c, opt) => decode(encode(c), opt) is c again (its name aside).
 //
-// The byte layout (fuzz/README.md has the full table): a fixed 52-byte header
+// The byte layout (fuzz/README.md has the full table): a fixed 53-byte header
 // of raw registers, the access and the EPTP, each repaired into a legal value
 // (identity on legal ones); then one slot (control byte + entry) for each
 // paging-structure entry the walk visits, so the tables are laid out along

@@ -72,6 +72,10 @@ for case in "$src"/corpus/guest_walk/*.json; do
 done
 check "mmucheck decode of 20 seeds gives their cases" 0 $bad
 
+"$seeds" --target fuzz_guest_walk --drop-diverging ref,kvm:stale-cr0-wp "$work/seeds-drop" "$zoo" >/dev/null 2>&1
+[[ ! -e "$work/seeds-drop/bug_zoo_stale-cr0-wp.bin" && -e "$work/seeds-drop/bug_zoo_smap-ignores-implicit.bin" ]]
+check "fuzz_seeds --drop-diverging leaves out the seeds that expose the mutant" 0 $?
+
 # 6. decode's bad input.
 "$mmucheck" decode "$work" >/dev/null 2>&1
 check "decode of a directory is bad input" 2 $?
