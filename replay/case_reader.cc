@@ -40,6 +40,12 @@ CaseRecord CaseReader::from_text(const std::string& text, unsigned first_line, b
     }
     rec.error = fmt::format("{}:{}: malformed JSON: {}", source_, rec.line, what);
     return rec;
+  } catch (const json::out_of_range& e) {
+    // A number the parser cannot hold (e.g. 1e999): malformed too, and reading goes on.
+    CaseRecord rec;
+    rec.line = first_line;
+    rec.error = fmt::format("{}:{}: malformed JSON: {}", source_, rec.line, e.what());
+    return rec;
   }
 }
 
@@ -61,7 +67,7 @@ bool CaseReader::next(CaseRecord& out) {
         json doc;
         try {
           doc = json::parse(text);
-        } catch (const json::parse_error&) {
+        } catch (const json::exception&) {  // parse_error, or out_of_range for a number too large
           // A malformed first line of JSON lines looks like a broken document:
           // if any later line is a complete value, read line by line instead.
           std::vector<std::pair<unsigned, std::string>> lines;

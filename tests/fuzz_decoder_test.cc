@@ -19,6 +19,8 @@
 #include "model/validate.h"
 #include "replay/case_json.h"
 #include "replay/case_reader.h"
+#include "replay/engine.h"
+#include "replay/known.h"
 
 namespace {
 
@@ -268,3 +270,48 @@ TEST(FuzzDecoder, TargetsAndShapesHaveNames) {
 }
 
 }  // namespace
+
+// What the fuzz targets found, kept as regression tests.
+namespace findings {
+
+// fuzz_case_json: a number the JSON parser cannot hold (out_of_range, not
+// parse_error) escaped CaseReader and ended the run.
+TEST(FuzzFindings, ReaderTakesAnOverflowingNumberAsMalformed) {
+  for (const char* text : {"{\"cpu\": 1e999}\n{\"x\": 1}\n", "{\"cpu\":\n 181e3744073709551615}\n"}) {
+    std::istringstream in(text);
+    mmucheck::CaseReader reader(in, "t");
+    unsigned n = 0;
+    for (mmucheck::CaseRecord rec; reader.next(rec); ++n) {
+      EXPECT_FALSE(rec.file);
+      if (n == 0) {
+        EXPECT_NE(rec.error.find("malformed JSON"), std::string::npos) << rec.error;
+      }
+    }
+    EXPECT_GE(n, 1u);
+  }
+}
+
+// fuzz_kvm314: KVM 3.14 walks a PDPTE with PS = 1 as a 1-GByte page without
+// CPUID support, and the page's rights then fault (a write through a
+// read-only PML4E): the allow-listed finding, not only when KVM's outcome is ok.
+TEST(FuzzFindings, OneGigabytePageFindingCoversItsProtectionFaults) {
+  mmu::Case c;
+  c.cpu.cr0 = mmu::cr0::PE | mmu::cr0::ET | mmu::cr0::WP | mmu::cr0::PG;
+  c.cpu.cr4 = mmu::cr4::PAE;
+  c.cpu.efer = mmu::efer::LME | mmu::efer::LMA;
+  c.cpu.maxphyaddr = 32;
+  c.cpu.cr3 = 0x1000;
+  c.access = {.addr = 0x4007, .kind = mmu::AccessKind::write};
+  c.memory.set(0x1000, 0x7f000001);      // PML4E: present, read-only
+  c.memory.set(0x7f000000, 0x40000087);  // PDPTE: PS = 1, no pdpe1gb
+  ASSERT_FALSE(mmu::validate(c));
+  const auto ref = mmucheck::make_engine("ref"), k314 = mmucheck::make_engine("kvm-3.14");
+  if (!k314) GTEST_SKIP() << "no kvm-3.14 engine in this build";
+  const mmu::Verdict vr = ref->evaluate(c, nullptr), vk = k314->evaluate(c, nullptr);
+  ASSERT_FALSE(mmu::accepts(vr, vk.outcome));
+  const auto* known = mmucheck::known_divergence("ref", "kvm-3.14", c, vr, vk);
+  ASSERT_TRUE(known);
+  EXPECT_EQ(known->id, "1g-page-without-cpuid-support");
+}
+
+}  // namespace findings
