@@ -58,6 +58,8 @@ def main():
     ap.add_argument("--budget", type=int, default=60, help="seconds per run")
     ap.add_argument("--mutants", default="", help="comma-separated subset")
     ap.add_argument("--json", default="", help="write the raw runs here")
+    ap.add_argument("--flag", action="append", default=[], help="extra libFuzzer flag, after the .options ones "
+                    "(e.g. --flag=-use_value_profile=0)")
     ap.add_argument("--mmucheck", default="", help="mmucheck binary that checks each divergence found "
                     "(default: BIN/../tools/mmucheck)")
     args = ap.parse_args()
@@ -103,7 +105,7 @@ def fuzz_runs(args, m, target, known, seeds, base):
         env = dict(os.environ, MMUCHECK_ENGINES=f"ref,kvm:{m}", MMUCHECK_DIVERGENCE_DIR=os.path.join(run, "div"))
         if known:
             env["MMUCHECK_ABORT_ON_KNOWN"] = "1"
-        cmd = [os.path.join(args.bin, target)] + libfuzzer_flags(target) + [
+        cmd = [os.path.join(args.bin, target)] + libfuzzer_flags(target) + args.flag + [
             f"-seed={k}", f"-max_total_time={args.budget}", f"-artifact_prefix={run}/",
             os.path.join(run, "corpus"), seeds]
         start = time.monotonic()
