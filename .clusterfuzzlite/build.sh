@@ -4,7 +4,9 @@
 # $LIB_FUZZING_ENGINE, then puts into $OUT, for every target with a
 # fuzz/NAME.options: NAME, NAME_seed_corpus.zip (corpus/**/*.json, encoded
 # for the input format; as they are for fuzz_case_json), NAME.dict and
-# NAME.options; and lib/ with the shared libraries the targets need (libz3).
+# NAME.options; and lib/ with the shared libraries the targets need that the
+# runner image lacks (libz3; libfmt when the system's is used), found through
+# the targets' RUNPATH $ORIGIN/lib.
 # Build trees go to $WORK. A local dry run without Docker:
 # tests/clusterfuzzlite_dry_run.sh.
 src=${MMUCHECK_SRC:-$SRC/mmucheck}
@@ -27,7 +29,7 @@ fi
 cmake -S "$src" -B "$build" -G Ninja \
   -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
   -DCMAKE_C_FLAGS="$CFLAGS" -DCMAKE_CXX_FLAGS="$CXXFLAGS" -DCMAKE_BUILD_TYPE=None \
-  -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_EXE_LINKER_FLAGS='-Wl,-rpath,$ORIGIN/lib' \
+  -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_RPATH='$ORIGIN/lib' \
   -DMMUCHECK_FUZZ_ENGINE=ossfuzz -DMMUCHECK_LIB_FUZZING_ENGINE="$LIB_FUZZING_ENGINE" \
   -DMMUCHECK_TESTS=OFF -DMMUCHECK_BENCH=OFF
 
@@ -47,6 +49,9 @@ for t in "${targets[@]}"; do
   fi
   rm -f "$OUT/${t}_seed_corpus.zip"
   (cd "$seeds" && zip -q -r "$OUT/${t}_seed_corpus.zip" .)
-  # Shared libraries the runner image does not have (Z3's C ABI).
-  ldd "$OUT/$t" | awk '/libz3/ {print $3}' | while read -r lib; do cp -L "$lib" "$OUT/lib/"; done
+  # Shared libraries the runner image does not have: Z3 (its C ABI), and fmt
+  # where the system's is used (the Docker image links a static one).
+  ldd "$OUT/$t" | awk '/libz3|libfmt/ {print $3}' | while read -r lib; do
+    [[ $lib == "$OUT/lib/"* ]] || cp -L "$lib" "$OUT/lib/"  # already there: found through the RUNPATH
+  done
 done

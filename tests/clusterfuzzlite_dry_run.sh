@@ -33,10 +33,14 @@ for o in "$root"/fuzz/fuzz_*.options; do
     [[ -s "$OUT/$f" ]] || { echo "FAIL: $t: \$OUT/$f missing"; fail=1; }
   done
   [[ -x "$OUT/$t" ]] || continue
-  if readelf -d "$OUT/$t" | grep -q libz3 && [[ ! -e "$OUT/lib/libz3.so.4" ]]; then
-    echo "FAIL: $t needs libz3 but \$OUT/lib has none"
-    fail=1
-  fi
+  # Every shared library outside the runner image's base set is in $OUT/lib,
+  # found through RUNPATH $ORIGIN/lib.
+  for lib in $(readelf -d "$OUT/$t" | awk -F'[][]' '/NEEDED/ {print $2}'); do
+    case $lib in libc.so.* | libm.so.* | libstdc++.so.* | libgcc_s.so.* | libpthread.so.* | libdl.so.* | librt.so.* | ld-linux*) ;;
+      *) [[ -e "$OUT/lib/$lib" ]] || { echo "FAIL: $t needs $lib, not in \$OUT/lib"; fail=1; } ;;
+    esac
+  done
+  readelf -d "$OUT/$t" | grep -q 'RUNPATH.*\$ORIGIN/lib' || { echo "FAIL: $t: RUNPATH lacks \$ORIGIN/lib"; fail=1; }
   run=$base/run/$t
   mkdir -p "$run/seeds" "$run/corpus"
   unzip -q "$OUT/${t}_seed_corpus.zip" -d "$run/seeds"
