@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "campaign/fuzzers.h"
 #include "campaign/report.h"
 #include "fuzz/decoder.h"
 #include "model/kvm/mutants.h"
@@ -55,24 +56,33 @@ class Campaign {
       state_ = {{"version", 1}, {"seconds_total", 0.0}, {"runs", json::array()}, {"proofs", json::object()},
                 {"exhaust", json::object()}, {"bug_zoo", json::object()}, {"timeline", json::array()},
                 {"random", {{"cases", 0}, {"next_seed", 1}, {"engines", json::object()}}},
-                {"coverage", {{"checked", json::object()}, {"fired", json::object()}}}};
+                {"coverage", json::object()}, {"fuzz", {{"targets", json::object()}, {"timeline", json::array()}}}};
     }
+    // Older states kept one coverage table (the reference's) and no fuzzing.
+    if (state_["coverage"].contains("checked")) state_["coverage"] = {{"ref", state_["coverage"]}};
+    if (!state_.contains("fuzz")) state_["fuzz"] = {{"targets", json::object()}, {"timeline", json::array()}};
     state_["runs"].push_back({{"started", utc_now()}, {"budget_seconds", o_.seconds}, {"engines", o_.engines}});
     for (const std::string& name : o_.engines) engines_.push_back(make_engine(name));
+    jobs_ = std::max(1u, o_.jobs);
   }
 
   int run() {
+    start_fuzzers();
     bug_zoo();
     prove();
     exhaust();
     random_cases();
+    if (pool_) pool_->join();  // its slots end at the deadline
     save_state();
     write_report(o_.out, state_, store_);
     unsigned open = 0;
     for (const auto& e : store_.entries()) open += e.status == "new";
-    log_ << fmt::format("campaign: done in {:.1f} s; {} divergences in the store ({} new); report: {}\n", elapsed(),
-                        store_.entries().size(), open, (o_.out / "report.html").string());
-    return open ? 1 : 0;
+    const unsigned crashes = open_crashes();
+    log_ << fmt::format("campaign: done in {:.1f} s; {} divergences in the store ({} new){}; report: {}\n", elapsed(),
+                        store_.entries().size(), open,
+                        crashes ? fmt::format(", {} fuzz target crashes", crashes) : std::string(),
+                        (o_.out / "report.html").string());
+    return open || crashes ? 1 : 0;
   }
 
  private:
@@ -80,6 +90,7 @@ class Campaign {
   double left() const { return o_.seconds - elapsed(); }
 
   void save_state() {
+    drain_fuzzers();
     state_["seconds_total"] = prior_seconds_ + elapsed();
     write_file_atomic(o_.out / "state.json", state_.dump(1) + "\n");
   }
@@ -94,6 +105,83 @@ class Campaign {
       return minimize(c, *ref_, engine, kMinimizeBudget).kase;
     });
     if (is_new) log_ << fmt::format("campaign: new divergence ({}): {}\n", where, *sig);
+  }
+
+  // ---- coverage-guided fuzzing, alongside everything else ---------------------
+  void start_fuzzers() {
+    if (o_.fuzzers.empty() || !std::filesystem::is_directory(o_.fuzzers)) {
+      log_ << fmt::format("campaign: no fuzz build in {}, fuzz targets skipped (cmake --preset fuzz builds them)\n",
+                          o_.fuzzers.string());
+      return;
+    }
+    const unsigned slots = std::max(1u, jobs_ / 2);
+    pool_ = std::make_unique<FuzzerPool>(FuzzerPoolOptions{.bin = o_.fuzzers,
+                                                           .work = o_.out / "fuzz",
+                                                           .corpus = o_.corpus,
+                                                           .engines = o_.engines,
+                                                           .slots = slots,
+                                                           .slice_seconds = std::clamp(o_.seconds / 6, 10.0, 300.0)});
+    if (pool_->targets().empty()) {
+      log_ << fmt::format("campaign: no libFuzzer targets in {}, fuzz targets skipped\n", o_.fuzzers.string());
+      pool_.reset();
+      return;
+    }
+    jobs_ = std::max(1u, jobs_ - slots);
+    log_ << fmt::format("campaign: fuzzing {} targets from {} on {} core(s), other phases on {}\n",
+                        pool_->targets().size(), o_.fuzzers.string(), slots, jobs_);
+    pool_->start(start_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.seconds)));
+  }
+
+  // Finished fuzz runs into the state; the divergences they wrote into the store.
+  void drain_fuzzers() {
+    if (!pool_) return;
+    for (const FuzzRun& r : pool_->drain()) {
+      json& t = state_["fuzz"]["targets"][r.target];
+      if (!t.is_object()) t = {{"runs", 0}, {"seconds", 0.0}, {"execs", 0}, {"coverage", 0}, {"divergences", 0},
+                               {"crashes", json::array()}};
+      t["runs"] = t["runs"].get<std::uint64_t>() + 1;
+      t["seconds"] = t["seconds"].get<double>() + r.seconds;
+      t["execs"] = t["execs"].get<std::uint64_t>() + r.execs;
+      t["coverage"] = std::max(t["coverage"].get<std::uint64_t>(), static_cast<std::uint64_t>(r.coverage));
+      t["last_execs_per_second"] = r.execs_per_second;
+      t["last_log"] = (o_.out / "fuzz" / r.target / "last.log").string();
+      if (!r.error.empty()) t["last_error"] = r.error;
+      state_["fuzz"]["timeline"].push_back({{"t", prior_seconds_ + r.started + r.seconds}, {"target", r.target},
+                                            {"execs_per_second", r.execs_per_second}, {"coverage", r.coverage}});
+      for (const auto& file : r.divergences) {
+        t["divergences"] = t["divergences"].get<std::uint64_t>() + 1;
+        import_divergence(file, r.target);
+      }
+      // A crash input with no divergence file is a crash of the target itself
+      // (a sanitizer report, a decoder producing an invalid case): a bug in
+      // mmucheck, kept with the line that says what happened.
+      if (r.crashed && r.divergences.empty())
+        for (const auto& input : r.crash_inputs)
+          t["crashes"].push_back({{"input", input.string()}, {"error", r.error}, {"status", "new"}});
+    }
+  }
+
+  void import_divergence(const std::filesystem::path& file, const std::string& target) {
+    std::ifstream in(file);
+    json j;
+    try {
+      j = json::parse(in);
+      const std::string engine = j.at("divergence").at("engines").at(1);
+      const auto e = make_engine(engine);
+      if (!e) throw std::runtime_error("unknown engine " + engine);
+      j.erase("divergence");
+      j.erase("expect");
+      divergence(*e, case_from_json(j).kase, fmt::format("fuzz target {}", target));
+    } catch (const std::exception& ex) {
+      log_ << fmt::format("campaign: {}: cannot import the divergence ({})\n", file.string(), ex.what());
+    }
+  }
+
+  unsigned open_crashes() const {
+    unsigned n = 0;
+    for (const auto& [name, t] : state_["fuzz"]["targets"].items())
+      for (const auto& c : t["crashes"]) n += c.value("status", "new") == "new";
+    return n;
   }
 
   // ---- the bug zoo's regression cases ---------------------------------------
@@ -163,7 +251,7 @@ class Campaign {
           log_ << fmt::format("campaign: space {} left for a later run (time)\n", key);
           continue;
         }
-        ExhaustOptions xo{.jobs = o_.jobs, .keep = 3};
+        ExhaustOptions xo{.jobs = jobs_, .keep = 3};
         xo.stop = [this] { return elapsed() > 0.8 * o_.seconds; };
         const ExhaustResult r = mmucheck::exhaust(*s, *ref_, *engine, xo);
         for (const auto& [index, c] : r.first) divergence(*engine, c, fmt::format("{} point {}", key, index));
@@ -189,7 +277,10 @@ class Campaign {
   // each batch's counts into the state under a lock.
   struct Batch {
     std::uint64_t cases = 0;
-    std::vector<std::uint64_t> checked, fired;
+    // Per rule, the reference's walks that evaluated it (checked) and that it
+    // decided (fired): [0] over every case, [1 + e] over the cases engine e
+    // was compared on.
+    std::vector<std::vector<std::uint64_t>> checked, fired;
     std::map<std::string, std::array<std::uint64_t, 3>> engines;  // compared, unsupported, divergences
     std::map<std::string, std::map<std::string, std::uint64_t>> known;
     std::vector<std::pair<std::size_t, mmu::Case>> diverging;  // (engine index, case)
@@ -208,12 +299,15 @@ class Campaign {
     // the store, and every two seconds the state to disk.
     auto merge = [&](Batch& b, const std::vector<std::unique_ptr<Engine>>& engines) {
       rs["cases"] = rs.value("cases", std::uint64_t{0}) + b.cases;
-      for (const mmu::RuleInfo& ri : mmu::all_rules()) {
-        const auto i = static_cast<unsigned>(ri.rule);
-        json& ck = state_["coverage"]["checked"][std::string(ri.id)];
-        json& fd = state_["coverage"]["fired"][std::string(ri.id)];
-        ck = (ck.is_number() ? ck.get<std::uint64_t>() : 0) + b.checked[i];
-        fd = (fd.is_number() ? fd.get<std::uint64_t>() : 0) + b.fired[i];
+      for (std::size_t k = 0; k < b.checked.size(); ++k) {
+        json& cov = state_["coverage"][k == 0 ? std::string("ref") : std::string(engines[k - 1]->name())];
+        for (const mmu::RuleInfo& ri : mmu::all_rules()) {
+          const auto i = static_cast<unsigned>(ri.rule);
+          json& ck = cov["checked"][std::string(ri.id)];
+          json& fd = cov["fired"][std::string(ri.id)];
+          ck = (ck.is_number() ? ck.get<std::uint64_t>() : 0) + b.checked[k][i];
+          fd = (fd.is_number() ? fd.get<std::uint64_t>() : 0) + b.fired[k][i];
+        }
       }
       for (const auto& [name, n] : b.engines) {
         json& pe = rs["engines"][name];
@@ -241,8 +335,9 @@ class Campaign {
       // used up samples every engine.
       for (bool first = true; first || left() > 0; first = false) {
         Batch b;
-        b.checked.assign(static_cast<unsigned>(mmu::Rule::count_), 0);
-        b.fired.assign(b.checked.size(), 0);
+        const std::vector<std::uint64_t> zeros(static_cast<unsigned>(mmu::Rule::count_), 0);
+        b.checked.assign(1 + engines.size(), zeros);
+        b.fired.assign(1 + engines.size(), zeros);
         const std::uint64_t seed0 = next_seed.fetch_add(kBatch);
         for (std::uint64_t seed = seed0; seed < seed0 + kBatch; ++seed) {
           std::mt19937_64 rng(seed);
@@ -251,10 +346,13 @@ class Campaign {
           fuzz::decode_into(bytes, opt, c);
           trace.clear();
           const mmu::Verdict rv = ref->evaluate(c, &trace);
-          for (unsigned i = 0; i < b.checked.size(); ++i) {
-            b.checked[i] += trace.checked.test(i);
-            b.fired[i] += trace.fired.test(i);
-          }
+          auto count_rules = [&](std::size_t k) {
+            for (unsigned i = 0; i < zeros.size(); ++i) {
+              b.checked[k][i] += trace.checked.test(i);
+              b.fired[k][i] += trace.fired.test(i);
+            }
+          };
+          count_rules(0);
           for (std::size_t e = 0; e < engines.size(); ++e) {
             auto& n = b.engines[std::string(engines[e]->name())];
             if (engines[e]->unsupported(c)) {
@@ -262,6 +360,7 @@ class Campaign {
               continue;
             }
             ++n[0];
+            count_rules(1 + e);
             const mmu::Verdict ev = engines[e]->evaluate(c, nullptr);
             if (mmu::accepts(rv, ev.outcome)) continue;
             if (const KnownDivergence* k = known_divergence("ref", engines[e]->name(), c, rv, ev)) {
@@ -278,12 +377,12 @@ class Campaign {
       }
     };
     std::vector<std::thread> threads;
-    for (unsigned j = 1; j < std::max(1u, o_.jobs); ++j) threads.emplace_back(worker);
+    for (unsigned j = 1; j < jobs_; ++j) threads.emplace_back(worker);
     worker();
     for (auto& t : threads) t.join();
     const double dt = std::chrono::duration<double>(Clock::now() - last_flush).count();
     flush(dt > 0 ? since_flush / dt : 0, next_seed);
-    log_ << fmt::format("campaign: {} random cases so far ({} jobs)\n", rs["cases"].get<std::uint64_t>(), o_.jobs);
+    log_ << fmt::format("campaign: {} random cases so far ({} jobs)\n", rs["cases"].get<std::uint64_t>(), jobs_);
   }
 
   // The random phase's progress to disk, with a timeline sample.
@@ -291,7 +390,8 @@ class Campaign {
     json& rs = state_["random"];
     rs["next_seed"] = next_seed;
     unsigned hit = 0;
-    for (const mmu::RuleInfo& ri : mmu::all_rules()) hit += state_["coverage"]["checked"].value(std::string(ri.id), 0) > 0;
+    for (const mmu::RuleInfo& ri : mmu::all_rules())
+      hit += state_["coverage"]["ref"]["checked"].value(std::string(ri.id), 0) > 0;
     state_["timeline"].push_back({{"t", prior_seconds_ + elapsed()}, {"cases", rs.value("cases", std::uint64_t{0})},
                                   {"execs_per_second", rate}, {"rules_checked", hit}});
     save_state();
@@ -305,6 +405,8 @@ class Campaign {
   DivergenceStore store_;
   std::unique_ptr<Engine> ref_;
   std::vector<std::unique_ptr<Engine>> engines_;
+  unsigned jobs_ = 1;  // threads for the in-process phases (the fuzzers have their own)
+  std::unique_ptr<FuzzerPool> pool_;
 };
 
 }  // namespace

@@ -5,6 +5,9 @@
 // minimised and kept in a divergence store (replay/store.h); it ends by
 // writing report.json and a self-contained report.html.
 //
+// With a `fuzz` build present it also runs the libFuzzer targets as child
+// processes alongside, for the whole budget, and stores what they find.
+//
 // Everything it learns is saved to DIR as it goes (atomically): a second run
 // with the same DIR resumes (finished proofs and spaces are not redone, random
 // cases continue from the saved seed), and a run killed at any moment loses
@@ -26,8 +29,13 @@ struct CampaignOptions {
   unsigned jobs = 2;
   // The engines compared with the reference (and proved, where they are KVM-style).
   std::vector<std::string> engines = {"kvm", "kvm-3.14"};
-  // Where the bug zoo's regression cases are (corpus/bug_zoo); skipped when absent.
+  // Where the bug zoo's regression cases are (corpus/bug_zoo); skipped when
+  // absent. Its JSON cases also seed the fuzz targets.
   std::filesystem::path corpus = "corpus";
+  // A `fuzz` build's directory of libFuzzer targets (campaign/fuzzers.h). When
+  // it holds any, half the jobs (at least one) run them for the whole budget
+  // while the other phases use the rest; skipped when absent.
+  std::filesystem::path fuzzers = "build/fuzz/fuzz";
 };
 
 // Exit code: 0 no unexplained divergence in the store, 1 some, 2 bad options

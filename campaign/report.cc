@@ -67,11 +67,20 @@ json summary(const json& state, const DivergenceStore& store) {
   for (const auto& e : store.entries()) open += e.status == "new";
   s["divergences"] = {{"signatures", store.entries().size()}, {"new", open}};
   unsigned rules_checked = 0, rules_fired = 0;
+  const json& ref_cov = state["coverage"].contains("ref") ? state["coverage"]["ref"] : json::object();
   for (const mmu::RuleInfo& ri : mmu::all_rules()) {
-    rules_checked += state["coverage"]["checked"].value(std::string(ri.id), 0) > 0;
-    rules_fired += state["coverage"]["fired"].value(std::string(ri.id), 0) > 0;
+    rules_checked += ref_cov.value("checked", json::object()).value(std::string(ri.id), 0) > 0;
+    rules_fired += ref_cov.value("fired", json::object()).value(std::string(ri.id), 0) > 0;
   }
   s["rules"] = {{"total", mmu::all_rules().size()}, {"checked", rules_checked}, {"fired", rules_fired}};
+  std::uint64_t fuzz_execs = 0, fuzz_divergences = 0, fuzz_crashes = 0;
+  for (const auto& [name, t] : state["fuzz"]["targets"].items()) {
+    fuzz_execs += t["execs"].get<std::uint64_t>();
+    fuzz_divergences += t["divergences"].get<std::uint64_t>();
+    for (const auto& c : t["crashes"]) fuzz_crashes += c.value("status", "new") == "new";
+  }
+  s["fuzz"] = {{"targets", state["fuzz"]["targets"].size()}, {"execs", fuzz_execs},
+               {"divergences", fuzz_divergences}, {"crashes", fuzz_crashes}};
   s["seconds_total"] = state["seconds_total"];
   return s;
 }
@@ -96,6 +105,7 @@ th{background:#f4f4f4}.num{text-align:right;font-variant-numeric:tabular-nums}
 <h2>Bug zoo</h2><div id="zoo"></div>
 <h2>Oracles</h2><div id="oracles"></div>
 <h2>Random cases</h2><div id="random"></div>
+<h2>Coverage-guided fuzzing</h2><div id="fuzz"></div>
 <h2>Rule coverage</h2><div id="coverage"></div>
 <script type="application/json" id="data">@DATA@</script>
 <script>
@@ -109,7 +119,7 @@ function table(head, rows, numeric) {
 }
 const S = R.summary;
 document.getElementById('meta').textContent = 'written ' + R.written + ', ' + S.seconds_total.toFixed(1) + ' s of campaign time over ' + R.runs.length + ' run(s); engines compared with the reference: ' + R.runs[R.runs.length-1].engines.join(', ');
-const cards = [['new divergences', S.divergences.new, S.divergences.new ? 'bad' : 'ok'], ['divergence signatures', S.divergences.signatures], ['theorems proved', S.proofs.proved], ['theorems refuted', S.proofs.refuted, S.proofs.refuted ? 'bad' : ''], ['exhaustive points compared', num(S.exhaust.compared)], ['random cases', num(S.random_cases)], ['bug-zoo mutants caught', S.bug_zoo.caught + ' / ' + S.bug_zoo.mutants], ['rules checked', S.rules.checked + ' / ' + S.rules.total]];
+const cards = [['new divergences', S.divergences.new, S.divergences.new ? 'bad' : 'ok'], ['divergence signatures', S.divergences.signatures], ['theorems proved', S.proofs.proved], ['theorems refuted', S.proofs.refuted, S.proofs.refuted ? 'bad' : ''], ['exhaustive points compared', num(S.exhaust.compared)], ['random cases', num(S.random_cases)], ['bug-zoo mutants caught', S.bug_zoo.caught + ' / ' + S.bug_zoo.mutants], ['rules checked', S.rules.checked + ' / ' + S.rules.total], ['fuzz executions', num(S.fuzz.execs)], ['fuzz target crashes', S.fuzz.crashes, S.fuzz.crashes ? 'bad' : 'ok']];
 document.getElementById('summary').innerHTML = cards.map(([k, v, c]) => '<div class="card"><b class="' + (c||'') + '" data-key="' + esc(k) + '">' + esc(v) + '</b>' + esc(k) + '</div>').join('');
 document.getElementById('divergences').innerHTML = R.divergences.length ? R.divergences.map(d =>
   '<h3>' + esc(d.id) + ' <span class="' + (d.status === 'new' ? 'bad' : '') + '">' + esc(d.status) + '</span>: ' + esc(d.signature) + '</h3>' +
@@ -124,21 +134,29 @@ document.getElementById('zoo').innerHTML = table(['mutant', 'fix', 'status', 'wh
 document.getElementById('oracles').innerHTML = table(['oracle', 'status'], R.oracles.map(o => [esc(o.name), esc(o.status)]));
 const rnd = R.random, eng = Object.entries(rnd.engines);
 document.getElementById('random').innerHTML = '<p>' + num(rnd.cases) + ' structured random cases (fuzz/decoder.h), each through the reference and every engine.</p>' +
-  table(['engine', 'compared', 'unsupported', 'divergences', 'known findings'], eng.map(([e, r]) => [esc(e), num(r.compared || 0), num(r.unsupported || 0), num(r.divergences || 0), esc(Object.entries(r.known || {}).map(([id, n]) => id + ': ' + n).join(', '))]), [1, 2, 3]) + chart(R.timeline);
-function chart(tl) {
+  table(['engine', 'compared', 'unsupported', 'divergences', 'known findings'], eng.map(([e, r]) => [esc(e), num(r.compared || 0), num(r.unsupported || 0), num(r.divergences || 0), esc(Object.entries(r.known || {}).map(([id, n]) => id + ': ' + n).join(', '))]), [1, 2, 3]) + chart(R.timeline, 'execs_per_second', 'execs/s', 'rules_checked', 'rules checked', R.summary.rules.total);
+const F = R.fuzz, ft = Object.entries(F.targets);
+document.getElementById('fuzz').innerHTML = ft.length ?
+  '<p>libFuzzer targets (fuzz/) run as processes beside the other phases, in rotation; their corpora persist in the campaign directory. A divergence a target finds is stored above like any other; a crash without one is a crash of mmucheck itself.</p>' +
+  table(['target', 'runs', 'seconds', 'executions', 'last execs/s', 'edges covered', 'divergences', 'crashes', 'last error'], ft.map(([n, t]) => [esc(n), t.runs, t.seconds.toFixed(0), num(t.execs), num(Math.round(t.last_execs_per_second || 0)), num(t.coverage), num(t.divergences), '<span class="' + (t.crashes.length ? 'bad' : '') + '">' + t.crashes.length + '</span>' + t.crashes.map(c => '<br><code>' + esc(c.input) + '</code>').join(''), esc(t.last_error || '')]), [1, 2, 3, 4, 5, 6]) +
+  chart(F.timeline, 'execs_per_second', 'execs/s of each run', 'coverage', 'edges covered at its end')
+  : '<p>not run: no libFuzzer build (<code>cmake --preset fuzz && cmake --build --preset fuzz</code>, then <code>--fuzzers build/fuzz/fuzz</code>)</p>';
+// Two series over campaign time, each scaled to its own maximum (or `max2`).
+function chart(tl, k1, label1, k2, label2, max2) {
   if (tl.length < 2) return '<p>(too few samples for a chart)</p>';
   const W = 720, H = 180, P = 40, t0 = tl[0].t, t1 = tl[tl.length - 1].t || 1;
   const line = (key, max, color) => '<polyline fill="none" stroke="' + color + '" stroke-width="2" points="' + tl.map(p => (P + (p.t - t0) / Math.max(t1 - t0, 1e-9) * (W - 2 * P)).toFixed(1) + ',' + (H - P - p[key] / (max || 1) * (H - 2 * P)).toFixed(1)).join(' ') + '"/>';
-  const maxRate = Math.max(...tl.map(p => p.execs_per_second)), maxRules = R.summary.rules.total;
-  return '<svg width="' + W + '" height="' + H + '" role="img" aria-label="execs per second and rules covered over time">' +
+  const m1 = Math.max(...tl.map(p => p[k1])), m2 = max2 || Math.max(...tl.map(p => p[k2]));
+  return '<svg width="' + W + '" height="' + H + '" role="img" aria-label="' + esc(label1 + ' and ' + label2) + ' over time">' +
     '<rect x="' + P + '" y="' + P + '" width="' + (W - 2 * P) + '" height="' + (H - 2 * P) + '" fill="none" stroke="#ccc"/>' +
-    line('execs_per_second', maxRate, '#36c') + line('rules_checked', maxRules, '#c63') +
-    '<text x="' + P + '" y="' + (P - 8) + '" fill="#36c">execs/s (max ' + num(Math.round(maxRate)) + ')</text>' +
-    '<text x="' + (W / 2) + '" y="' + (P - 8) + '" fill="#c63">rules checked (of ' + maxRules + ')</text>' +
+    line(k1, m1, '#36c') + line(k2, m2, '#c63') +
+    '<text x="' + P + '" y="' + (P - 8) + '" fill="#36c">' + esc(label1) + ' (max ' + num(Math.round(m1)) + ')</text>' +
+    '<text x="' + (W / 2) + '" y="' + (P - 8) + '" fill="#c63">' + esc(label2) + ' (max ' + num(Math.round(m2)) + ')</text>' +
     '<text x="' + P + '" y="' + (H - 10) + '">campaign time ' + t0.toFixed(0) + ' s to ' + t1.toFixed(0) + ' s</text></svg>';
 }
-document.getElementById('coverage').innerHTML = '<p>Per rule: how many reference walks evaluated it (checked) and how many it decided or changed (fired). The kvm engines decide through tables, so only the reference reports rules.</p>' +
-  table(['rule', 'SDM', 'checked', 'fired'], R.coverage.map(c => [esc(c.id), esc(c.sdm), '<span class="' + (c.checked ? '' : 'bad') + '">' + num(c.checked) + '</span>', num(c.fired)]), [2, 3]);
+const covEngines = R.coverage.length ? Object.keys(R.coverage[0].engines) : [];
+document.getElementById('coverage').innerHTML = '<p>Per rule, over the random cases: how many reference walks evaluated it (checked) and how many it decided or changed (fired); then the same over only the cases each engine was compared on (an engine that reports a case unsupported is not checked by it). The KVM-style engines decide through tables, not rules, so each case is attributed the rules the reference applied to it.</p>' +
+  table(['rule', 'SDM', 'ref: checked', 'fired'].concat(...covEngines.map(e => [e + ': checked', 'fired'])), R.coverage.map(c => [esc(c.id), esc(c.sdm), '<span class="' + (c.checked ? '' : 'bad') + '">' + num(c.checked) + '</span>', num(c.fired)].concat(...covEngines.map(e => ['<span class="' + (c.engines[e].checked ? '' : 'bad') + '">' + num(c.engines[e].checked) + '</span>', num(c.engines[e].fired)]))), [...Array(2 + 2 * covEngines.length).keys()].map(i => i + 2));
 </script></body></html>
 )HTML";
 
@@ -154,16 +172,27 @@ json write_report(const std::filesystem::path& dir, const json& state, const Div
   r["bug_zoo"] = state["bug_zoo"];
   r["random"] = state["random"];
   r["timeline"] = state["timeline"];
+  r["fuzz"] = state["fuzz"];
   r["oracles"] = json::array({
       {{"name", "qemu (TCG)"}, {"status", "not available: the QEMU oracle is issue 7"}},
       {{"name", "bochs"}, {"status", "not available: the Bochs oracle is issue 7"}},
       {{"name", "kvm-hw"}, {"status", "not available: needs a VT-x host with /dev/kvm (issue 8)"}},
   });
+  // Per rule: the reference's counts at the top, each engine's under "engines".
+  auto count = [&](const std::string& engine, const char* what, std::string_view id) -> std::uint64_t {
+    const json& cov = state["coverage"];
+    if (!cov.contains(engine) || !cov[engine].contains(what)) return 0;
+    return cov[engine][what].value(std::string(id), std::uint64_t{0});
+  };
   json coverage = json::array();
-  for (const mmu::RuleInfo& ri : mmu::all_rules())
-    coverage.push_back({{"id", ri.id}, {"sdm", ri.sdm},
-                        {"checked", state["coverage"]["checked"].value(std::string(ri.id), 0)},
-                        {"fired", state["coverage"]["fired"].value(std::string(ri.id), 0)}});
+  for (const mmu::RuleInfo& ri : mmu::all_rules()) {
+    json per_engine = json::object();
+    for (const auto& [engine, cov] : state["coverage"].items())
+      if (engine != "ref")
+        per_engine[engine] = {{"checked", count(engine, "checked", ri.id)}, {"fired", count(engine, "fired", ri.id)}};
+    coverage.push_back({{"id", ri.id}, {"sdm", ri.sdm}, {"checked", count("ref", "checked", ri.id)},
+                        {"fired", count("ref", "fired", ri.id)}, {"engines", per_engine}});
+  }
   r["coverage"] = coverage;
   json divergences = json::array();
   for (const auto& e : store.entries()) {

@@ -84,6 +84,11 @@ bool DivergenceStore::record(const std::string& signature, const std::string& en
     if (e.signature == signature && e.engines == engines) {
       ++e.count;
       e.last_seen = now;
+      // Seen again after it was marked fixed: the fix did not hold.
+      if (e.status == "fixed") {
+        e.status = "new";
+        e.reason = "seen again on " + now + " after it was marked fixed";
+      }
       save();
       return false;
     }

@@ -43,6 +43,7 @@ class DivergenceStore {
 
   // Counts a divergence; the first time a signature is seen it also writes the
   // case and `minimized()` of it, and returns true.
+  // An entry marked fixed that is seen again becomes new (a regression).
   bool record(const std::string& signature, const std::string& engines, const mmu::Case& c,
               const std::function<mmu::Case()>& minimized);
   // Marks an entry known (with a reason) or fixed; false when `id` is unknown.

@@ -25,7 +25,10 @@ CLI::App* add_campaign_command(CLI::App& app, CampaignCli& opt) {
   c->add_option("--engines", opt.options.engines, "Engines compared with the reference")
       ->delimiter(',')
       ->capture_default_str();
-  c->add_option("--corpus", opt.corpus, "Corpus folder holding bug_zoo/ (the mutants' regression cases)")
+  c->add_option("--corpus", opt.corpus, "Corpus folder holding bug_zoo/ (the mutants' regression cases); seeds the fuzzers")
+      ->capture_default_str();
+  c->add_option("--fuzzers", opt.fuzzers,
+                "Directory of libFuzzer targets (a `fuzz` preset build); run alongside when present, '' to skip")
       ->capture_default_str();
   return c;
 }
@@ -33,6 +36,7 @@ CLI::App* add_campaign_command(CLI::App& app, CampaignCli& opt) {
 int run_campaign_command(CampaignCli& opt) {
   opt.options.out = opt.out;
   opt.options.corpus = opt.corpus;
+  opt.options.fuzzers = opt.fuzzers;
   return run_campaign(opt.options, std::cerr);
 }
 
@@ -86,6 +90,60 @@ int run_minimize(const MinimizeCli& opt) {
                            opt.input, rec.file->kase.memory.entries().size(), r.kase.memory.entries().size(), r.tried,
                            r.kept, r.signature, out);
   return 0;
+}
+
+CLI::App* add_store_command(CLI::App& app, StoreCli& opt) {
+  auto* s = app.add_subcommand("store", "List a divergence store, or mark an entry known or fixed");
+  s->require_subcommand(1);
+  auto* list = s->add_subcommand("list", "Every entry: id, status, count, signature, minimised case");
+  list->add_option("dir", opt.dir, "Divergence store, or a campaign directory")->required();
+  list->add_flag("--json", opt.json, "The index as JSON");
+  auto* mark = s->add_subcommand("mark", "Set an entry's status: known (with a reason), fixed, or new again");
+  mark->add_option("dir", opt.dir, "Divergence store, or a campaign directory")->required();
+  mark->add_option("id", opt.id, "Entry id (d0001, ...)")->required();
+  mark->add_option("status", opt.status, "new, known or fixed")
+      ->required()
+      ->check(CLI::IsMember({"new", "known", "fixed"}));
+  mark->add_option("--reason", opt.reason, "Why (required for known)");
+  return s;
+}
+
+int run_store_command(CLI::App& store, const StoreCli& opt) {
+  std::filesystem::path dir = opt.dir;
+  if (std::filesystem::exists(dir / "divergences" / "index.json")) dir /= "divergences";
+  if (!std::filesystem::exists(dir / "index.json")) {
+    std::cerr << fmt::format("mmucheck store: {}: no index.json (not a divergence store or campaign directory)\n",
+                             opt.dir);
+    return 2;
+  }
+  try {
+    DivergenceStore s(dir);
+    if (store.got_subcommand("mark")) {
+      if (opt.status == "known" && opt.reason.empty()) {
+        std::cerr << "mmucheck store mark: status known needs --reason\n";
+        return 2;
+      }
+      if (!s.set_status(opt.id, opt.status, opt.reason)) {
+        std::cerr << fmt::format("mmucheck store mark: {}: no entry {}\n", dir.string(), opt.id);
+        return 1;
+      }
+      std::cout << fmt::format("{}: {} is now {}\n", dir.string(), opt.id, opt.status);
+      return 0;
+    }
+    if (opt.json) {
+      std::ifstream in(dir / "index.json");
+      std::cout << in.rdbuf();
+      return 0;
+    }
+    for (const auto& e : s.entries())
+      std::cout << fmt::format("{}  {:<6} x{:<6} {}  [{}]\n    {}{}\n", e.id, e.status, e.count, e.signature, e.engines,
+                               (dir / e.minimized_file).string(), e.reason.empty() ? "" : "\n    reason: " + e.reason);
+    if (s.entries().empty()) std::cout << dir.string() << ": no divergences\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "mmucheck store: " << e.what() << "\n";
+    return 2;
+  }
 }
 
 }  // namespace mmucheck

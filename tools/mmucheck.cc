@@ -326,11 +326,14 @@ int main(int argc, char** argv) {
   auto* campaign = mmucheck::add_campaign_command(app, campaign_opt);
   mmucheck::MinimizeCli minimize_opt;
   auto* minimize = mmucheck::add_minimize_command(app, minimize_opt);
+  mmucheck::StoreCli store_opt;
+  auto* store = mmucheck::add_store_command(app, store_opt);
 
   try {
     app.parse(argc, argv);
     if (*campaign) return mmucheck::run_campaign_command(campaign_opt);
     if (*minimize) return mmucheck::run_minimize(minimize_opt);
+    if (*store) return mmucheck::run_store_command(*store, store_opt);
     if (*decode) return mmucheck::run_decode(decode_opt);
     if (*prove) return mmucheck::run_prove(prove_opt);
     if (*eval) return run_eval(engine, input, trace);
