@@ -8,6 +8,8 @@
 #include "model/reference.h"
 #include "replay/smt_engine.h"
 
+#include "replay/probe_engine.h"
+
 namespace mmucheck {
 namespace {
 
@@ -84,6 +86,11 @@ const std::vector<Registration>& registry() {
       {"kvm", [] { return std::make_unique<KvmEngine>(); }},
       {"smt", make_smt_engine},
       {"kvm-3.14", [] { return std::make_unique<Kvm314Engine>(); }},
+      // The out-of-process oracles (replay/probe_engine.h): unsupported, with
+      // the reason, where the emulator, the probe image or /dev/kvm is missing.
+      {"qemu", [] { return make_probe_engine(probe::Emulator::qemu); }},
+      {"bochs", [] { return make_probe_engine(probe::Emulator::bochs); }},
+      {"kvm-hw", [] { return make_probe_engine(probe::Emulator::kvm); }},
   };
   return r;
 }

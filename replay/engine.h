@@ -8,6 +8,7 @@
 #pragma once
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,26 @@ class Engine {
   // The same without a trace, into a caller-owned Verdict: loops over millions
   // of cases (exhaust) reuse one. The default assigns evaluate()'s result.
   virtual void evaluate_into(const mmu::Case& c, mmu::Verdict& out) const { out = evaluate(c, nullptr); }
+
+  // Many cases at once, one answer per case in order: engines with a per-run
+  // cost (the emulator oracles boot once per batch) say so with
+  // prefers_batches(). `note`: what the engine saw when it could not give an
+  // outcome the case format expresses (a hang, a crash). The default asks
+  // unsupported() and evaluate() case by case.
+  struct Answer {
+    std::optional<std::string> unsupported;
+    mmu::Verdict verdict;
+    std::string note;
+  };
+  virtual bool prefers_batches() const { return false; }
+  virtual std::vector<Answer> evaluate_batch(std::span<const mmu::Case* const> cases) const {
+    std::vector<Answer> out(cases.size());
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+      out[i].unsupported = unsupported(*cases[i]);
+      if (!out[i].unsupported) out[i].verdict = evaluate(*cases[i], nullptr);
+    }
+    return out;
+  }
 };
 
 std::unique_ptr<Engine> make_engine(std::string_view name);  // nullptr when unknown

@@ -79,6 +79,37 @@ bool open_case_file(const std::string& path, std::ifstream& file) {
   return true;
 }
 
+// Engines that boot an emulator per run (qemu, bochs, kvm-hw) get every case
+// of the input in one batch; the output is the same, one line per record.
+int run_eval_batched(const mmucheck::Engine& e, CaseReader& reader, bool with_trace) {
+  std::vector<CaseRecord> records;
+  for (CaseRecord rec; reader.next(rec);) records.push_back(std::move(rec));
+  std::vector<const mmu::Case*> cases;
+  for (const CaseRecord& r : records)
+    if (r.file) cases.push_back(&r.file->kase);
+  const auto answers = e.evaluate_batch(cases);
+  int status = kExitOk;
+  std::size_t k = 0;
+  for (const CaseRecord& rec : records) {
+    if (!rec.file) {
+      std::cerr << rec.error << "\n";
+      std::cout << nlohmann::json{{"error", rec.error}, {"line", rec.line}}.dump() << std::endl;
+      status = kExitBadInput;
+      continue;
+    }
+    const auto& a = answers[k++];
+    if (a.unsupported) {
+      std::cout << nlohmann::json{{"unsupported", *a.unsupported}, {"engine", std::string(e.name())}}.dump() << std::endl;
+      continue;
+    }
+    nlohmann::json out = mmucheck::verdict_to_json(a.verdict);
+    if (!a.note.empty()) out["note"] = a.note;
+    if (with_trace) out["trace"] = nullptr;  // an emulator gives no walk trace
+    std::cout << out.dump() << std::endl;
+  }
+  return status;
+}
+
 int run_eval(const std::string& engine_name, const std::string& input, bool with_trace) {
   auto engines = load_engines({engine_name});
   std::ifstream file;
@@ -86,6 +117,7 @@ int run_eval(const std::string& engine_name, const std::string& input, bool with
   std::istream& in = input == "-" ? std::cin : file;
   CaseReader reader(in, input == "-" ? "<stdin>" : input);
   int status = kExitOk;
+  if (engines.front()->prefers_batches()) return run_eval_batched(*engines.front(), reader, with_trace);
   for (CaseRecord rec; reader.next(rec);) {
     if (!rec.file) {
       std::cerr << rec.error << "\n";

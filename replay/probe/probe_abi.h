@@ -1,0 +1,128 @@
+/* The contract between the host (replay/probe_batch.*) and the probe image
+ * (replay/probe/probe.c): the batch disk layout, the result frames, and the
+ * probe's fixed physical memory map. Plain C so that both sides include it.
+ *
+ * Batch disk (second ATA disk, read by PIO), little endian:
+ *   sector 0:   struct probe_batch_header
+ *   sectors 1..: `bytes` bytes of case records, back to back, each a
+ *                struct probe_case followed by `nentries` struct probe_entry
+ *                and `nreadback` u64 addresses (8-byte aligned; `len` covers all).
+ *   `crc` is CRC-32 (IEEE) of those `bytes` bytes.
+ *
+ * Result frames on port 0xE9: 0xA5 0x5A, type, len, payload[len], CRC-32 of
+ * type..payload (4 bytes). Types: 'H' hello (payload: u32 version),
+ * 'R' one case (struct probe_result), 'X' a record the probe rejected
+ * (u32 seq, then text), 'E' end of batch (u32 cases run, u32 status).
+ */
+#ifndef MMUCHECK_PROBE_ABI_H
+#define MMUCHECK_PROBE_ABI_H
+
+#if defined(__cplusplus)
+#include <cstdint>
+#define PROBE_U64 std::uint64_t
+#define PROBE_U32 std::uint32_t
+#define PROBE_U16 std::uint16_t
+#define PROBE_U8 std::uint8_t
+#else
+#define PROBE_U64 unsigned long long
+#define PROBE_U32 unsigned int
+#define PROBE_U16 unsigned short
+#define PROBE_U8 unsigned char
+#endif
+
+#define PROBE_MAGIC 0x45424f5250554d4dULL /* "MMUPROBE" */
+#define PROBE_VERSION 1u
+
+/* ---- physical memory map of the probe (identity-mapped at home) ---- */
+#define PROBE_IMAGE_BASE 0x7c00u
+#define PROBE_HOME_STACK_TOP 0x70000u
+#define PROBE_HOME_PML4 0x70000u   /* + PDPT 0x71000, 4 PDs 0x72000.. (0-4 GiB, 2 MiB pages) */
+#define PROBE_BRIDGE32_PD 0x100000u /* 32-bit paging: PD, then 16 PTs (0-64 MiB) */
+#define PROBE_BRIDGE32_PT 0x101000u
+#define PROBE_BRIDGE_PAE_PDPT 0x111000u
+#define PROBE_BRIDGE_PD 0x112000u   /* 2 MiB pages 0-1 GiB; PAE and 4/5-level share it */
+#define PROBE_BRIDGE_PML4 0x113000u
+#define PROBE_BRIDGE_PDPT 0x114000u
+#define PROBE_BRIDGE_PML5 0x115000u
+#define PROBE_WIN_PT 0x130000u      /* window tables: 8-byte PT, PD, PDPT, PML4; 4-byte PT */
+#define PROBE_WIN_PD 0x131000u
+#define PROBE_WIN_PDPT 0x132000u
+#define PROBE_WIN_PML4 0x133000u
+#define PROBE_WIN_PT32 0x134000u
+#define PROBE_LANDING_4K 0x140000u  /* leaf frames are relocated here (4 KiB pages) */
+#define PROBE_LANDING_2M 0x200000u  /* 2 MiB pages */
+#define PROBE_LANDING_4M 0x400000u  /* 4 MiB pages */
+#define PROBE_POOL_BASE 0x800000u   /* relocated paging-structure pages */
+#define PROBE_POOL_PAGES 2048u
+#define PROBE_BATCH_BUFFER 0x1000000u
+#define PROBE_BATCH_MAX (16u << 20)
+#define PROBE_FREE_1G_LO 0x2000000u /* a 1 GiB leaf at frame 0 lands here (offset must be inside) */
+#define PROBE_FREE_1G_HI 0x4000000u
+#define PROBE_WINDOW_PAGES 5u       /* code, user code, data (GDT/IDT/TSS), 2 stack pages */
+#define PROBE_MARKER 0xccu          /* int3: the byte at the landing spot */
+#define PROBE_WRITE_MARK 0xa5u      /* what a write access stores there */
+
+/* The window occupies top-level slot `slot`, at linear address slot << shift. */
+#define PROBE_WIN_SHIFT_32 22
+#define PROBE_WIN_SHIFT_PAE 30
+#define PROBE_WIN_SHIFT_L4 39
+#define PROBE_WIN_SHIFT_L5 48
+
+#define PROBE_MODE_32 1
+#define PROBE_MODE_PAE 2
+#define PROBE_MODE_L4 3
+#define PROBE_MODE_L5 4
+#define PROBE_READ 0
+#define PROBE_WRITE 1
+#define PROBE_FETCH 2
+/* Stages at which the exception came. */
+#define PROBE_STAGE_SETUP 1
+#define PROBE_STAGE_CR3 2
+#define PROBE_STAGE_ACCESS 3
+#define PROBE_MAX_READBACK 8
+
+#ifndef __ASSEMBLER__
+
+struct probe_batch_header {
+  PROBE_U64 magic;
+  PROBE_U32 version;
+  PROBE_U32 ncases;
+  PROBE_U32 bytes;
+  PROBE_U32 crc;
+  PROBE_U32 header_crc; /* CRC-32 of the 24 bytes above */
+  PROBE_U32 reserved;
+};
+
+struct probe_case {
+  PROBE_U32 len; /* bytes of this record, entries and readback included */
+  PROBE_U32 seq;
+  PROBE_U8 mode, kind, cpl, pk_key; /* pk_key: protection key of the window's supervisor pages */
+  PROBE_U16 nentries, nreadback;
+  PROBE_U32 slot; /* window's top-level slot */
+  PROBE_U32 pkru, pkrs;
+  PROBE_U64 cr0, cr3, cr4, efer, rflags;
+  PROBE_U64 va;
+  PROBE_U64 marker; /* physical address that gets PROBE_MARKER, 0 for none */
+};
+
+struct probe_entry {
+  PROBE_U64 addr; /* physical (relocated) */
+  PROBE_U64 value;
+};
+
+
+struct probe_result {
+  PROBE_U32 seq;
+  PROBE_U8 stage, vector, al, nreadback;
+  PROBE_U32 error_code;
+  PROBE_U32 pad;
+  PROBE_U64 cr2;
+  PROBE_U64 rip; /* where the exception was raised (offset from the window for probe code) */
+  /* Per readback entry: the bits that changed. Bits 11:0 of (after ^ before);
+   * bit 15 set when a bit above 11 changed. */
+  PROBE_U16 changed[PROBE_MAX_READBACK];
+};
+
+#endif /* !__ASSEMBLER__ */
+
+#endif
