@@ -13,6 +13,7 @@
 #include <cstring>
 #include <optional>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 
@@ -66,6 +67,24 @@ std::vector<std::string> options_flags(const fs::path& bin, const std::string& t
   return flags;
 }
 
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Takes the inputs that crashed out of the corpus: a seed that exposes a
+// divergence (a mutant's regression case, say) would otherwise end every
+// later run of the target while loading. The input stays in crashes/ and its
+// case in the store.
+void drop_from_corpus(const fs::path& corpus, const std::vector<fs::path>& crash_inputs) {
+  for (const fs::path& crash : crash_inputs) {
+    const std::string bytes = read_file(crash);
+    std::error_code ec;
+    for (const fs::path& f : files_in(corpus))
+      if (fs::file_size(f, ec) == bytes.size() && read_file(f) == bytes) fs::remove(f, ec);
+  }
+}
+
 }  // namespace
 
 void parse_libfuzzer_log(const std::string& text, FuzzRun& run) {
@@ -75,6 +94,7 @@ void parse_libfuzzer_log(const std::string& text, FuzzRun& run) {
       const auto p = line.find(key);
       if (p == std::string::npos) return std::nullopt;
       std::string rest = line.substr(p + key.size());
+      rest.erase(0, rest.find_first_not_of(" \t"));  // "stat::average_exec_per_sec:     0"
       const auto e = rest.find_first_of(" \t");
       return e == std::string::npos ? rest : rest.substr(0, e);
     };
@@ -222,6 +242,7 @@ FuzzRun FuzzerPool::run_one(const std::string& target, double seconds) {
   run.divergences = added(div_before, files_in(dir / "divergences"));
   run.crash_inputs = added(crash_before, files_in(dir / "crashes"));
   run.crashed = !run.crash_inputs.empty();
+  drop_from_corpus(dir / "corpus", run.crash_inputs);
   return run;
 }
 

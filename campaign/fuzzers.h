@@ -3,7 +3,8 @@
 // a deadline, each with a corpus that persists in the campaign directory (a
 // second campaign continues from it) and seeds encoded from corpus/.
 //
-//   DIR/fuzz/TARGET/corpus/        libFuzzer's corpus (seeds written once)
+//   DIR/fuzz/TARGET/corpus/        libFuzzer's corpus (seeds written once; an
+//                                  input that crashed is taken out of it)
 //   DIR/fuzz/TARGET/divergences/   case files the target wrote (fuzz/harness.h)
 //   DIR/fuzz/TARGET/crashes/       libFuzzer's crash inputs
 //   DIR/fuzz/TARGET/last.log       the last run's output

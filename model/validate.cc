@@ -106,13 +106,14 @@ std::optional<InvalidCase> validate_ept(const EptState& ept, const CpuState& cpu
 std::optional<InvalidCase> validate_history(const Case& c) {
   for (std::size_t i = 0; i < c.history.size(); ++i) {
     const CpuState& h = c.history[i];
-    const std::string at = "history[" + std::to_string(i) + "]";
+    // Named only on an error: fuzz targets validate every input.
+    auto at = [i] { return "history[" + std::to_string(i) + "]"; };
     if (auto e = validate_cpu(h)) {
-      if (e->field.starts_with("cpu")) e->field = at + e->field.substr(3);
+      if (e->field.starts_with("cpu")) e->field = at() + e->field.substr(3);
       return e;
     }
     if (h.maxphyaddr != c.cpu.maxphyaddr || h.vendor != c.cpu.vendor || !(h.features == c.cpu.features))
-      return bad(at, "an earlier state of the same vCPU has the same CPUID: maxphyaddr, vendor and features must equal cpu's");
+      return bad(at(), "an earlier state of the same vCPU has the same CPUID: maxphyaddr, vendor and features must equal cpu's");
   }
   return std::nullopt;
 }
