@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "model/case.h"
@@ -55,5 +56,8 @@ class Engine {
 
 std::unique_ptr<Engine> make_engine(std::string_view name);  // nullptr when unknown
 std::vector<std::string> engine_names();
+// Engines this build could have but does not (kvm-src without a kernel tree
+// that fits its shim): (name, why), for `mmucheck engines` and error messages.
+std::vector<std::pair<std::string, std::string>> absent_engines();
 
 }  // namespace mmucheck

@@ -34,6 +34,8 @@ std::vector<std::unique_ptr<mmucheck::Engine>> load_engines(const std::vector<st
   for (const std::string& n : names) {
     auto e = mmucheck::make_engine(n);
     if (!e) {
+      for (const auto& [absent, why] : mmucheck::absent_engines())
+        if (absent == n) throw CLI::ValidationError("--engine", fmt::format("engine '{}' is absent from this build: {}", n, why));
       std::string known;
       for (const auto& k : mmucheck::engine_names()) known += (known.empty() ? "" : ", ") + k;
       throw CLI::ValidationError("--engine", fmt::format("unknown engine '{}' (known: {})", n, known));
@@ -382,6 +384,7 @@ int main(int argc, char** argv) {
     if (*engines) {
       for (const auto& n : mmucheck::engine_names())
         std::cout << fmt::format("{:<40}{}\n", n, mmucheck::make_engine(n)->description());
+      for (const auto& [n, why] : mmucheck::absent_engines()) std::cout << fmt::format("{:<40}absent: {}\n", n, why);
       return kExitOk;
     }
   } catch (const CLI::CallForHelp& e) {

@@ -239,6 +239,10 @@ bool MmuAlgorithm::smap_overridden(const CpuState& cpu, u64 access) const {
 
 unsigned MmuAlgorithm::leaf_access(unsigned, unsigned walk_access) const { return walk_access; }
 
+u64 MmuAlgorithm::pse36_gfn_delta(const CpuRole& role, u64 pde) const {
+  return role.pse36 ? field(pde, 16, 13) << 32 : 0;
+}
+
 u64 MmuAlgorithm::fault_error_code(const CpuRole& role, u64 errcode, u64 access) const {
   errcode |= access & (PFERR_WRITE | PFERR_USER);
   if ((access & PFERR_FETCH) && (role.efer_nx || role.cr4_smep)) errcode |= PFERR_FETCH;
@@ -395,7 +399,7 @@ Verdict MmuAlgorithm::walk(const Case& c, Trace* trace) const {
   // gpte_to_gfn_lvl() plus the PSE-36 delta for 4-MByte pages.
   const unsigned shift = level <= 1 ? 12 : four_byte ? 22 : 12 + 9 * (level - 1);
   u64 gpa = (pte & addr_mask & ~(bit(shift) - 1)) | (va & (bit(shift) - 1));
-  if (four_byte && level == 2 && role.pse36) gpa |= field(pte, 16, 13) << 32;
+  if (four_byte && level == 2) gpa |= pse36_gfn_delta(role, pte);
   if (!finish(gpa, bit(shift), pte_access & ACC_USER)) return v;
 
   // update_accessed_dirty_bits(): only on success. Under EPT without A/D,

@@ -110,6 +110,9 @@ class MmuAlgorithm {
   virtual bool smap_overridden(const CpuState& cpu, u64 access) const;
   // The access a leaf grants: what the levels above allowed, ANDed with the leaf's own.
   virtual unsigned leaf_access(unsigned parent_access, unsigned walk_access) const;
+  // The physical-address bits a 32-bit walk adds for a 4-MByte page from PDE
+  // bits 16:13 (PSE-36, as PA 35:32): mainline adds them when CPUID reports PSE-36.
+  virtual u64 pse36_gfn_delta(const CpuRole& role, u64 pde) const;
   // kvm_mmu_reset_context() on a CR0/CR4/EFER write: whether the MMU context
   // built for `built_for` is rebuilt for the vCPU's new role `now`.
   virtual bool needs_reset(const CpuRole& built_for, const CpuRole& now) const;
