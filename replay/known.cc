@@ -30,6 +30,22 @@ std::vector<u64> level4_entries(const mmu::Case& c) {
   return out;
 }
 
+// Whether the EPT walk of guest-physical `gpa` meets a present EPT PDE (any of
+// R, W, X; or XU under MBEC) with bit 7 set (a 2-MByte leaf), before any other
+// leaf or non-present entry.
+bool ept_walk_meets_2m_leaf(const mmu::EptState& ept, u64 gpa) {
+  u64 table = ept.eptp & mmu::bits(51, 12);
+  for (unsigned level = ept.levels(); level >= 2; --level) {
+    const unsigned shift = 12 + 9 * (level - 1);
+    const u64 e = ept.memory.read(table + 8 * mmu::field(gpa, shift + 8, shift));
+    const bool present = (e & mmu::bits(2, 0)) || (ept.features.has(mmu::EptFeature::mbec) && (e & mmu::bit(10)));
+    if (!present) return false;
+    if (e & mmu::bit(7)) return level == 2;
+    table = e & mmu::bits(51, 12);
+  }
+  return false;
+}
+
 bool is_rsvd_fault(const mmu::Outcome& o) {
   return o.kind == mmu::OutcomeKind::page_fault && (o.error_code & mmu::pferr::RSVD);
 }
@@ -58,6 +74,22 @@ const std::vector<KnownDivergence>& registry() {
                 ref.outcome.kind == mmu::OutcomeKind::page_fault && kvm.kind == mmu::OutcomeKind::page_fault &&
                 kvm.error_code == (ref.outcome.error_code | mmu::pferr::ID);
        }},
+      // ---- KVM's own code, as the kvm-src engine compiles it (docs/kvm-src.md) ----
+      {"ept-1g-cap-allows-2m-pages",
+       "KVM's nested EPT MMU keeps one huge-page level, taken from L1's EPT capabilities as 1 GByte whenever the "
+       "1-GByte bit is set; with 1-GByte pages reported but 2-MByte pages not, an EPT PDE with bit 7 = 1 maps a "
+       "2-MByte page where the SDM makes it an EPT misconfiguration (a VMM can report such capabilities by "
+       "restoring IA32_VMX_EPT_VPID_CAP)",
+       "SDM vol. 3C 29.3.3.1; KVM 6.1 vmx/capabilities.h ept_caps_to_lpage_level, mmu.c "
+       "__reset_rsvds_bits_mask_ept (huge_page_level), vmx/nested.c vmx_restore_vmx_ept_vpid_cap",
+       [](const mmu::Case& c, const mmu::Verdict& ref, const mmu::Outcome& kvm) {
+         if (!c.ept || !c.ept->features.has(mmu::EptFeature::pages_1g) || c.ept->features.has(mmu::EptFeature::pages_2m))
+           return false;
+         if (ref.outcome.kind != mmu::OutcomeKind::ept_misconfig || kvm.kind == mmu::OutcomeKind::ept_misconfig)
+           return false;
+         return ept_walk_meets_2m_leaf(*c.ept, ref.outcome.gpa);
+       },
+       "kvm-src"},
       // ---- Linux 3.14 (docs/kvm.md, "The 3.14 form") ----
       {"nonleaf-bit8-every-vendor",
        "KVM 3.14 takes bit 8 of every PML4E and of every non-leaf PDPTE as reserved, for both vendors; the SDM "
@@ -113,7 +145,7 @@ const std::vector<KnownDivergence>& registry() {
 std::span<const KnownDivergence> known_divergences() { return registry(); }
 
 bool is_kvm_family(std::string_view engine) {
-  return engine == "kvm" || engine == "kvm-3.14" || engine.starts_with("kvm:");
+  return engine == "kvm" || engine == "kvm-3.14" || engine == "kvm-src" || engine.starts_with("kvm:");
 }
 
 const KnownDivergence* known_divergence(std::string_view a, std::string_view b, const mmu::Case& c,

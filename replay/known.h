@@ -30,7 +30,7 @@ struct KnownDivergence {
 
 std::span<const KnownDivergence> known_divergences();
 
-// Whether `engine` is one the allow-list speaks about: kvm, kvm:MUTANT, kvm-3.14.
+// Whether `engine` is one the allow-list speaks about: kvm, kvm:MUTANT, kvm-3.14, kvm-src.
 bool is_kvm_family(std::string_view engine);
 
 // The finding that explains a divergence between engines `a` and `b` on `c`

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "model/kvm/kvm314.h"
+#include "kvmsrc/kvmsrc.h"
 #include "model/kvm/mutants.h"
 #include "smt/theorem.h"
 
@@ -22,6 +23,15 @@ constexpr KnownFinding kKnown[] = {
     {"id-in-32bit-paging", "T7-error-code", "32-bit paging, an instruction fetch, EFER.NXE = 1, CR4.SMEP = 0",
      "KVM sets I/D when EFER.NX = 1 even with CR4.PAE = 0; SDM 4.7 sets it only with CR4.SMEP = 1 or (CR4.PAE = 1 "
      "and EFER.NXE = 1): docs/kvm.md finding 1, corpus/guest_walk/32bit-nxe-fetch-no-id.json"},
+    {"pse36-fixed-bits", "T3-reserved-bits",
+     "kvm-src: 32-bit paging, CR4.PSE = 1, a PDE with PS = 1 (with or without CPUID PSE-36)",
+     "KVM's own code in 6.1 takes PSE-36 as always present (is_cpuid_PSE36() returns 1), as 3.14 did: bits 21:17 "
+     "reserved and 16:13 address bits whatever CPUID and MAXPHYADDR say (docs/kvm-src.md; replay/known.h)"},
+    {"ept-1g-cap-allows-2m-pages", "T4-ept-misconfig",
+     "kvm-src: L1's EPT capabilities report 1-GByte pages but not 2-MByte pages, an EPT PDE with bit 7 = 1",
+     "KVM's nested EPT MMU keeps one huge-page level (ept_caps_to_lpage_level(): 1G whenever the 1-GByte bit is "
+     "set), so such a PDE maps a 2-MByte page; the SDM (3C 29.3.3.1) makes it a misconfiguration (docs/kvm-src.md; "
+     "replay/known.h)"},
     {"pse36-fixed-bits", "T6-reserved-bits", "32-bit paging, CR4.PSE = 1, a PDE with PS = 1 (with or without PSE-36)",
      "KVM 3.14 takes PSE-36 as always present: bits 21:17 reserved whatever CPUID and MAXPHYADDR say (docs/kvm.md, "
      "\"The 3.14 form\"; replay/known.h)"},
@@ -198,7 +208,14 @@ std::optional<Subject> subject(std::string_view engine, std::string& error) {
     return std::nullopt;
   }
   if (engine == "kvm-3.14") return Subject{"kvm-3.14", std::make_shared<mmu::kvm::Kvm314Algorithm>(), true};
-  error = "prove works on the KVM-style engines: kvm, kvm:MUTANT, kvm-3.14; got '" + std::string(engine) + "'";
+  if (engine == "kvm-src") {
+    // KVM's own table builders from a Linux tree: the theorems about the
+    // mainline layout apply unchanged (docs/kvm-src.md).
+    if (auto algo = mmu::kvmsrc::make_algorithm()) return Subject{"kvm-src", std::move(algo), false};
+    error = "engine 'kvm-src' is absent from this build: " + std::string(mmu::kvmsrc::status().reason);
+    return std::nullopt;
+  }
+  error = "prove works on the KVM-style engines: kvm, kvm:MUTANT, kvm-3.14, kvm-src; got '" + std::string(engine) + "'";
   return std::nullopt;
 }
 

@@ -500,7 +500,9 @@ Query reserved_query(Env& env, bool k314) {
   const Expr pse_pde = cpu.is_mode(sdm::kMode32) && s.level == 2 && s.entry.bit(7) && cpu.pse;
   if (!k314) {
     // docs/kvm.md finding 2: mainline fixes the PSE-36 reserved bits at 17..21.
-    q.known.emplace_back("pse36-fixed-bits", pse_pde && cpu.pse36);
+    // KVM's own 6.1 code (kvm-src, docs/kvm-src.md) takes PSE-36 as always
+    // present (is_cpuid_PSE36() returns 1): the same finding without CPUID PSE-36.
+    q.known.emplace_back("pse36-fixed-bits", env.subject.engine == "kvm-src" ? pse_pde : pse_pde && cpu.pse36);
   } else {
     // 3.14 (docs/kvm.md, "The 3.14 form"; replay/known.h): 17..21 with or
     // without PSE-36; bit 8 of PML4Es and non-leaf PDPTEs on every vendor;
@@ -759,6 +761,12 @@ Query t4_ept_misconfig(Env& env) {
   const Expr kvm_bad = (s.entry & mask).non_zero() || bad_mt_xwr.lshr(mt_xwr.zext_to(64)).bit(0);
 
   Query q{domain, kvm_present == sdm_present && sdm_present.implies(kvm_bad == sdm_bad), {}, {}, {}};
+  // docs/kvm-src.md: KVM's nested EPT MMU knows one huge-page level
+  // (ept_caps_to_lpage_level()), so the 1-GByte capability alone lets 2-MByte
+  // leaves through. A finding about the kernel's own code (kvm-src); the kvm
+  // engine keeps the two capabilities apart.
+  if (env.subject.engine == "kvm-src")
+    q.known.emplace_back("ept-1g-cap-allows-2m-pages", caps.pages_1g && !caps.pages_2m && s.level == 2 && s.entry.bit(7));
   q.describe = [=](const Model& m) {
     return describe(EptRoleSpace::from_model(m, caps)) + "; level " + std::to_string(m.value(s.level)) + " EPT entry " +
            hex(m.value(s.entry)) + "; SDM: " + (m.holds(sdm_present) ? "present, " : "not present, ") +
