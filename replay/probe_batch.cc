@@ -328,13 +328,20 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
   // ---- protection key of the window's supervisor pages ----
   unsigned key = 0;
   const bool ia32e = mode == PagingMode::level4 || mode == PagingMode::level5;
-  if (ia32e && (s.cr4 & mmu::cr4::PKS)) {
+  // A key IA32_PKRS allows (the window's pages are supervisor pages) and,
+  // because Bochs applies PKRU's write-disable bits to supervisor pages too
+  // (corpus/known-deviations/README.md), one PKRU allows as well.
+  const bool pks = s.cr4 & mmu::cr4::PKS, pke = s.cr4 & mmu::cr4::PKE;
+  if (ia32e && (pks || pke)) {
     std::optional<unsigned> k;
+    const bool wp = s.cr0 & mmu::cr0::WP;
     for (unsigned i = 0; i < 16 && !k; ++i) {
-      const bool ad = (s.pkrs >> (2 * i)) & 1, wd = (s.pkrs >> (2 * i + 1)) & 1;
-      if (!ad && !(wd && (s.cr0 & mmu::cr0::WP))) k = i;
+      const bool ad = pks && ((s.pkrs >> (2 * i)) & 1);
+      const bool wd = wp && ((pks && ((s.pkrs >> (2 * i + 1)) & 1)) || (pke && ((s.pkru >> (2 * i + 1)) & 1)));
+      if (!ad && !wd) k = i;
     }
-    if (!k) return unsupported("IA32_PKRS forbids writes with every key: the probe's stack would be unwritable");
+    if (!k)
+      return unsupported("IA32_PKRS/PKRU forbid supervisor writes with every key: the probe's stack would be unwritable");
     key = *k;
   }
 
@@ -347,7 +354,10 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
   h.slot = *slot;
   h.pkru = s.pkru;
   h.pkrs = s.pkrs;
-  h.cr0 = s.cr0;
+  // CR0 bits 28:19, 17 and 15:6 are reserved and ignored when written (SDM 2.5);
+  // the probe writes them as zero (QEMU 7.2 TCG loops on some of them).
+  h.cr0 = s.cr0 & (mmu::cr0::PE | mmu::cr0::MP | mmu::cr0::EM | mmu::cr0::TS | mmu::cr0::ET | mmu::cr0::NE |
+                   mmu::cr0::WP | mmu::cr0::AM | mmu::cr0::NW | mmu::cr0::CD | mmu::cr0::PG);
   h.cr3 = reloc.at(top_page) | (s.cr3 & 0xfff);
   h.cr4 = s.cr4;
   h.efer = s.efer & ~mmu::efer::LMA;
@@ -503,9 +513,9 @@ Observed observe(const Prepared& p, const probe_result& r) {
         out.writes.clear();
         return o;
       }
-      return unexpected(fmt::format("#GP error code {:#x} at the access", r.error_code));
+      return unexpected(fmt::format("#GP error code {:#x} at the access (rip {:#x})", r.error_code, r.rip));
     case 3: {
-      const bool own = (r.rip >> 63) != 0;
+      const bool own = (r.flags & PROBE_RIP_IN_WINDOW) != 0;
       if (p.header.kind == PROBE_FETCH) {
         if (own || r.rip != ((p.va + 1) & width_mask))
           return unexpected(fmt::format("the fetch ended at {:#x}, not at the case's landing byte", r.rip));

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <future>
 #include <map>
 #include <mutex>
@@ -50,6 +52,7 @@ Proc run_process(const std::vector<std::string>& argv, const std::string& log, s
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the runner
     const int in = open("/dev/null", O_RDONLY);
     const int err = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(in, 0);
@@ -146,6 +149,7 @@ bool kvm_available(std::string* why) {
 }
 
 Runner::Runner(Emulator e, RunnerOptions opt) : emu_(e), opt_(std::move(opt)) {
+  if (std::getenv("MMUCHECK_PROBE_KEEP")) opt_.keep_files = true;
   if (opt_.image.empty()) opt_.image = default_probe_image();
   std::string bin = opt_.emulator_binary;
   if (bin.empty()) bin = e == Emulator::bochs ? "bochs" : "qemu-system-x86_64";
@@ -161,7 +165,10 @@ Runner::Runner(Emulator e, RunnerOptions opt) : emu_(e), opt_(std::move(opt)) {
   } else {
     fs::create_directories(opt_.work_dir);
   }
-  if (e == Emulator::bochs) opt_.per_case = std::max(opt_.per_case, std::chrono::microseconds(5000));
+  if (e == Emulator::bochs) {
+    opt_.per_case = std::max(opt_.per_case, std::chrono::microseconds(5000));
+    opt_.boot_timeout = std::max(opt_.boot_timeout, std::chrono::milliseconds(8000));
+  }
 }
 
 Runner::~Runner() {
@@ -293,6 +300,10 @@ void Runner::run_group(const CpuModel& cpu, std::vector<Prepared*> batch, std::v
     if (b.empty()) continue;
     const auto t0 = std::chrono::steady_clock::now();
     RawRun raw = run_once(cpu, b, serial_++);
+    if (std::getenv("MMUCHECK_PROBE_DEBUG"))
+      std::cerr << fmt::format("probe run: {} cases, {} results, {} rejected, end {}, status {:#x}, timed out {}, {} problems\n",
+                               b.size(), raw.out.results.size(), raw.out.rejected.size(), raw.out.end, raw.exit_status,
+                               raw.timed_out, raw.out.problems.size());
     stats_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     ++stats_.boots;
     std::vector<Prepared*> left;

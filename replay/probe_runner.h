@@ -35,7 +35,7 @@ struct RunnerOptions {
   std::string emulator_binary;         // default: qemu-system-x86_64 / bochs on $PATH
   std::size_t batch_size = 4000;       // cases per boot
   unsigned jobs = 1;                   // emulator processes at once
-  std::chrono::milliseconds boot_timeout{15000};   // per run, plus per_case * cases
+  std::chrono::milliseconds boot_timeout{4000};    // per run, plus per_case * cases (Bochs: 8 s)
   std::chrono::microseconds per_case{2000};
   std::string work_dir;                // default: a fresh directory under $TMPDIR
   bool keep_files = false;             // keep the batch disks and logs (for debugging)
@@ -59,6 +59,7 @@ class Runner {
   std::optional<std::string> unsupported(const mmu::Case& c) const;
   std::vector<CaseResult> run(std::span<const mmu::Case* const> cases);
   const RunStats& stats() const { return stats_; }
+  Emulator emulator() const { return emu_; }
   // Seconds from start to exit of one run with an empty batch.
   double measure_boot();
 
@@ -86,5 +87,6 @@ class Runner {
 // Where the probe image is: $MMUCHECK_PROBE_IMAGE, else next to the build.
 std::string default_probe_image();
 bool kvm_available(std::string* why);
+inline std::string_view runner_engine_name(const Runner& r) { return emulator_engine_name(r.emulator()); }
 
 }  // namespace mmucheck::probe

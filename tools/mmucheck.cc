@@ -19,6 +19,7 @@
 #include "replay/replay.h"
 #include "tools/campaign_cmd.h"
 #include "tools/decode_cmd.h"
+#include "tools/oracle_cmd.h"
 #include "tools/prove_cmd.h"
 
 namespace {
@@ -360,6 +361,8 @@ int main(int argc, char** argv) {
   auto* campaign = mmucheck::add_campaign_command(app, campaign_opt);
   mmucheck::MinimizeCli minimize_opt;
   auto* minimize = mmucheck::add_minimize_command(app, minimize_opt);
+  mmucheck::OracleCli oracle_opt;
+  auto* oracle = mmucheck::add_oracle_command(app, oracle_opt);
   mmucheck::StoreCli store_opt;
   auto* store = mmucheck::add_store_command(app, store_opt);
 
@@ -367,6 +370,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
     if (*campaign) return mmucheck::run_campaign_command(campaign_opt);
     if (*minimize) return mmucheck::run_minimize(minimize_opt);
+    if (*oracle) return mmucheck::run_oracle(oracle_opt);
     if (*store) return mmucheck::run_store_command(*store, store_opt);
     if (*decode) return mmucheck::run_decode(decode_opt);
     if (*prove) return mmucheck::run_prove(prove_opt);

@@ -178,7 +178,10 @@ win_exec32:
         int3
 4:      popfd
         jmp edi
-5:      push dword ptr [ebx + P_SS]
+5:      mov eax, [ebx + P_SS]    /* DS/ES of the target ring: IRET would null DPL-0 ones */
+        mov ds, ax
+        mov es, ax
+        push dword ptr [ebx + P_SS]
         push dword ptr [ebx + P_USER_SP]
         push dword ptr [ebx + P_RFLAGS]
         push dword ptr [ebx + P_CS]
@@ -209,7 +212,20 @@ win_h64_common:
         mov [rip + win_data + R_RIP], rax
         mov rax, cr2
         mov [rip + win_data + R_CR2], rax
-        mov rax, [rip + win_data + P_BRIDGE]
+        /* PKRU and IA32_PKRS back to 0: the next case's bridge and window use key 0 before they are set */
+        test dword ptr [rip + win_data + P_FLAGS], F_PKRU
+        jz 1f
+        xor eax, eax
+        xor ecx, ecx
+        xor edx, edx
+        wrpkru
+1:      test dword ptr [rip + win_data + P_FLAGS], F_PKS
+        jz 2f
+        mov ecx, 0x6e1
+        xor eax, eax
+        xor edx, edx
+        wrmsr
+2:      mov rax, [rip + win_data + P_BRIDGE]
         mov cr3, rax
         mov rax, cr4
         and rax, ~(1 << 17)      /* PCIDE must be clear before CR0.PG is */
@@ -232,6 +248,9 @@ win_h32:
         .balign 16
 win_h32_common:
         push eax
+        mov ax, 0x10             /* IRET to an outer ring nulled DS and ES */
+        mov ds, ax
+        mov es, ax
         call 1f
 1:      pop eax
         add eax, offset (win_data - 1b)
@@ -241,7 +260,15 @@ win_h32_common:
         pop dword ptr [eax + R_RIP]
         mov edx, cr2
         mov [eax + R_CR2], edx
-        mov edx, [eax + P_BRIDGE]
+        test dword ptr [eax + P_FLAGS], F_PKRU
+        jz 1f
+        mov ebx, eax
+        xor eax, eax
+        xor ecx, ecx
+        xor edx, edx
+        wrpkru
+        mov eax, ebx
+1:      mov edx, [eax + P_BRIDGE]
         mov cr3, edx
         mov eax, offset go_home32
         jmp eax
@@ -329,6 +356,10 @@ t64:    mov rax, [rip + tr_entry]
 /* From a 64-bit handler (bridge tables, identity): to compatibility mode */
         .globl go_home64
 go_home64:
+        mov ax, 0x10             /* DS/ES/SS may be null (ring change): valid ones before compatibility mode */
+        mov ds, ax
+        mov es, ax
+        mov ss, ax
         push 0x18
         lea rax, [rip + go_home32]
         push rax

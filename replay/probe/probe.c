@@ -416,6 +416,9 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
   tr_bridge = bridge_top[c->mode];
   tr_entry = (u64)(lm ? win_exec64 : win_exec32) + delta;
   tr_long = lm;
+  if (has_pks) { /* IA32_PKRS = 0 before the bridge tables (key 0) are used */
+    __asm__ volatile("wrmsr" ::"c"(0x6e1u), "a"(0u), "d"(0u));
+  }
   in_run = 1;
   probe_run();
   in_run = 0;
@@ -429,7 +432,10 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
   res->cr2 = W64(R_CR2);
   u64 r = W64(R_RIP);
   /* the probe's own code is reported relative to the window */
-  if (r >= W && r < W + (u64)(win_end - win_base)) r = (r - W) | (1ull << 63);
+  if (r >= W && r < W + (u64)(win_end - win_base)) {
+    r -= W;
+    res->flags |= PROBE_RIP_IN_WINDOW;
+  }
   res->rip = r;
   res->nreadback = (u8)c->nreadback;
   for (unsigned i = 0; i < c->nreadback; ++i) {

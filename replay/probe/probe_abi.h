@@ -80,6 +80,7 @@
 #define PROBE_STAGE_CR3 2
 #define PROBE_STAGE_ACCESS 3
 #define PROBE_MAX_READBACK 8
+#define PROBE_RIP_IN_WINDOW 1u
 
 #ifndef __ASSEMBLER__
 
@@ -115,9 +116,9 @@ struct probe_result {
   PROBE_U32 seq;
   PROBE_U8 stage, vector, al, nreadback;
   PROBE_U32 error_code;
-  PROBE_U32 pad;
+  PROBE_U32 flags; /* PROBE_RIP_IN_WINDOW: rip is an offset into the probe's window */
   PROBE_U64 cr2;
-  PROBE_U64 rip; /* where the exception was raised (offset from the window for probe code) */
+  PROBE_U64 rip; /* where the exception was raised */
   /* Per readback entry: the bits that changed. Bits 11:0 of (after ^ before);
    * bit 15 set when a bit above 11 changed. */
   PROBE_U16 changed[PROBE_MAX_READBACK];

@@ -1,0 +1,118 @@
+#include "replay/probe_compare.h"
+
+#include <fmt/format.h>
+
+#include <regex>
+
+#include "model/reference.h"
+#include "replay/case_json.h"
+#include "replay/probe_known.h"
+#include "replay/replay.h"
+
+namespace mmucheck::probe {
+
+OracleReport compare_with_reference(Runner& runner, std::span<const mmu::Case* const> cases) {
+  OracleReport rep;
+  rep.engine = std::string(runner_engine_name(runner));
+  rep.cases = cases.size();
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::vector<CaseResult> res = runner.run(cases);
+  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  rep.stats = runner.stats();
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const CaseResult& r = res[i];
+    if (r.status == CaseResult::Status::unsupported) {
+      ++rep.unsupported;
+      // group reasons that differ only in numbers
+      static const std::regex number("0x[0-9a-fA-F]+|[0-9]+");
+      const std::string reason = std::regex_replace(r.detail, number, "N");
+      ++rep.unsupported_by_reason[reason];
+      continue;
+    }
+    ++rep.compared;
+    mmu::Trace trace;
+    const mmu::Verdict ref = mmu::reference::evaluate(*cases[i], &trace);
+    if (r.status == CaseResult::Status::hang || r.status == CaseResult::Status::crash) {
+      const bool hang = r.status == CaseResult::Status::hang;
+      ++(hang ? rep.hang : rep.crash);
+      rep.findings.push_back({i, hang ? "hang" : "crash", r.detail, ref, {}});
+      continue;
+    }
+    mmu::Outcome observed = r.outcome;
+    if (r.status == CaseResult::Status::unexpected) {
+      observed = mmu::Outcome{};
+      observed.kind = mmu::OutcomeKind::general_protection;  // the placeholder the engines use
+    }
+    if (r.status == CaseResult::Status::ok && mmu::accepts(ref, observed)) {
+      ++rep.agree;
+      continue;
+    }
+    const auto known = explain(runner_engine_name(runner), *cases[i], ref, trace, observed);
+    if (!known.empty()) {
+      ++rep.known;
+      std::string ids;
+      for (const auto* k : known) ids += (ids.empty() ? "" : "+") + std::string(k->id);
+      ++rep.known_by_id[ids];
+      continue;
+    }
+    if (r.status == CaseResult::Status::unexpected) {
+      ++rep.unexpected;
+      rep.findings.push_back({i, "unexpected", r.detail, ref, {}});
+    } else {
+      ++rep.diverge;
+      rep.findings.push_back({i, "diverge", "", ref, observed});
+    }
+  }
+  return rep;
+}
+
+std::string report_text(const OracleReport& r, std::size_t max_findings) {
+  std::string s = fmt::format(
+      "{}: {} cases, {} compared with the reference: {} agree, {} known deviations, {} diverge, {} unexpected, {} hang, "
+      "{} crash; {} unsupported\n",
+      r.engine, r.cases, r.compared, r.agree, r.known, r.diverge, r.unexpected, r.hang, r.crash, r.unsupported);
+  s += fmt::format("time: {:.2f} s, {} boots, {:.0f} cases/s run\n", r.seconds, r.stats.boots,
+                   r.seconds > 0 ? static_cast<double>(r.stats.cases_run) / r.seconds : 0.0);
+  if (!r.known_by_id.empty()) {
+    s += "known deviations:\n";
+    for (const auto& [id, n] : r.known_by_id) s += fmt::format("  {:<60} {}\n", id, n);
+  }
+  if (!r.unsupported_by_reason.empty()) {
+    s += "unsupported:\n";
+    for (const auto& [why, n] : r.unsupported_by_reason) s += fmt::format("  {:<100} {}\n", why.substr(0, 100), n);
+  }
+  std::size_t shown = 0;
+  for (const Finding& f : r.findings) {
+    if (shown++ == max_findings) {
+      s += fmt::format("... {} more\n", r.findings.size() - max_findings);
+      break;
+    }
+    s += fmt::format("case #{}: {}: ", f.index, f.kind);
+    if (f.kind == "diverge")
+      s += fmt::format("{} says {}, the reference {}\n", r.engine, describe_outcome(f.observed),
+                       verdict_to_json(f.reference).dump());
+    else
+      s += f.detail + "\n";
+  }
+  return s;
+}
+
+nlohmann::json report_json(const OracleReport& r) {
+  nlohmann::json j{{"engine", r.engine},       {"cases", r.cases},         {"compared", r.compared},
+                   {"agree", r.agree},         {"known", r.known},         {"diverge", r.diverge},
+                   {"unexpected", r.unexpected}, {"hang", r.hang},         {"crash", r.crash},
+                   {"unsupported", r.unsupported}, {"seconds", r.seconds}, {"boots", r.stats.boots},
+                   {"cases_run", r.stats.cases_run}};
+  j["known_by_id"] = r.known_by_id;
+  j["unsupported_by_reason"] = r.unsupported_by_reason;
+  nlohmann::json fs = nlohmann::json::array();
+  for (const Finding& f : r.findings) {
+    nlohmann::json x{{"index", f.index}, {"kind", f.kind}, {"detail", f.detail}, {"reference", verdict_to_json(f.reference)}};
+    if (f.kind == "diverge") x["observed"] = outcome_to_json(f.observed);
+    fs.push_back(x);
+  }
+  j["findings"] = fs;
+  return j;
+}
+
+}  // namespace mmucheck::probe

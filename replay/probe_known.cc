@@ -1,0 +1,226 @@
+#include "replay/probe_known.h"
+
+#include <algorithm>
+
+#include "model/reference.h"
+
+namespace mmucheck::probe {
+namespace {
+
+using mmu::u64;
+using mmu::Rule;
+
+constexpr u64 kA = 0x20;
+
+// Adds, for `v` and each of its alternatives, an alternative with `f` applied.
+template <typename F>
+void add_alternative(mmu::Verdict& v, F f) {
+  std::vector<mmu::Verdict> extra;
+  auto one = [&](const mmu::Verdict& x) {
+    mmu::Verdict y = x;
+    y.alternatives.clear();
+    if (f(y)) extra.push_back(std::move(y));
+  };
+  one(v);
+  for (const mmu::Verdict& a : v.alternatives) one(a);
+  for (auto& e : extra) v.alternatives.push_back(std::move(e));
+}
+
+void add_optional(mmu::Verdict& v, const mmu::Write& w) {
+  v.optional_writes.push(w);
+  for (mmu::Verdict& a : v.alternatives) add_optional(a, w);
+}
+
+bool rsvd_rule(Rule r) {
+  switch (r) {
+    case Rule::rsvd_phys:
+    case Rule::rsvd_xd:
+    case Rule::rsvd_ps_nonleaf:
+    case Rule::rsvd_ps_1g:
+    case Rule::rsvd_large_align:
+    case Rule::rsvd_pse36:
+    case Rule::rsvd_pae_pdpte:
+    case Rule::rsvd_pae_high:
+    case Rule::rsvd_amd_bit8: return true;
+    default: return false;
+  }
+}
+
+bool is_pae(const mmu::Case& c) { return mmu::paging_mode(c.cpu) == mmu::PagingMode::pae; }
+
+const std::vector<KnownDeviation>& table() {
+  static const std::vector<KnownDeviation> t{
+      {"qemu-pae-pdptes-not-loaded", "qemu",
+       "PAE: QEMU TCG does not load (or check) the four PDPTEs when CR3 is loaded; it reads the one PDPTE the access "
+       "uses during the walk and checks only its bits 63:M (a #PF), so a reserved bit in a present PDPTE gives no #GP",
+       [](const mmu::Case&, const mmu::Verdict&, const mmu::Trace& t) { return t.decided_by == Rule::pdpte_load_reserved; },
+       [](const mmu::Case& c, const mmu::Trace&, mmu::Verdict& v) {
+         // What a walk-time check of the PDPTE the access uses gives: the
+         // reference on the case with the reserved bits of the other three
+         // cleared, or a reserved-bit #PF when the used one has them.
+         const u64 cr3 = c.cpu.cr3 & mmu::bits(31, 5);
+         const unsigned used = static_cast<unsigned>(mmu::field(c.access.addr, 31, 30));
+         const u64 rsvd = mmu::bits(2, 1) | mmu::bits(8, 5) | mmu::bits(63, c.cpu.maxphyaddr);
+         mmu::Case d = c;
+         bool used_bad = false;
+         // At walk time it checks only bits 63:M of the one it uses (bits 2:1
+         // and 8:5 are not checked at all).
+         const u64 walk_rsvd = mmu::bits(63, c.cpu.maxphyaddr);
+         for (unsigned i = 0; i < 4; ++i) {
+           const u64 a = cr3 + 8 * i, e = c.memory.read(a);
+           if (!(e & 1) || !(e & rsvd)) continue;
+           if (i == used && (e & walk_rsvd)) used_bad = true;
+           else d.memory.set(a, e & ~rsvd);
+         }
+         if (used_bad) {
+           mmu::Case np = d;  // the access's own error-code bits: the reference with that PDPTE absent
+           np.memory.set(cr3 + 8 * used, 0);
+           mmu::Verdict alt = mmu::reference::evaluate(np);
+           alt.outcome.error_code |= mmu::pferr::P | mmu::pferr::RSVD;
+           alt.optional_writes.clear();
+           v.alternatives.push_back(alt);
+         } else {
+           v.alternatives.push_back(mmu::reference::evaluate(d));
+         }
+       }},
+      {"qemu-amd-bit8", "qemu",
+       "vendor=AuthenticAMD: QEMU TCG does not treat bit 8 of a PML4E/PML5E as reserved (AMD APM vol. 2, 5.3.3: "
+       "must be zero)",
+       [](const mmu::Case&, const mmu::Verdict&, const mmu::Trace& t) { return t.decided_by == Rule::rsvd_amd_bit8; },
+       [](const mmu::Case& c, const mmu::Trace&, mmu::Verdict& v) {
+         mmu::Case d = c;
+         d.cpu.vendor = mmu::Vendor::intel;
+         v.alternatives.push_back(mmu::reference::evaluate(d));
+       }},
+      {"qemu-pse36-reserved-bits", "qemu",
+       "32-bit paging, 4-MByte page: QEMU TCG takes PDE bits 20:13 as physical-address bits 39:32 whatever MAXPHYADDR "
+       "(phys-bits) is and whether or not CPUID reports PSE-36, so bits 20:(M-19) are not reserved; the access then goes to an address above the probe's RAM "
+       "(the probe reports that it reached another physical address)",
+       [](const mmu::Case&, const mmu::Verdict&, const mmu::Trace& t) { return t.decided_by == Rule::rsvd_pse36; },
+       [](const mmu::Case& c, const mmu::Trace& t, mmu::Verdict& v) {
+         // Its access rights still apply: the reference with those bits clear,
+         // and where that translates, the access lands elsewhere.
+         mmu::Case d = c;
+         d.memory.set(t.steps.back().addr, t.steps.back().value & ~mmu::bits(21, 13));
+         mmu::Verdict alt = mmu::reference::evaluate(d);
+         if (alt.outcome.kind == mmu::OutcomeKind::ok) {
+           alt = mmu::Verdict{};  // the engines' placeholder for "went to another physical address"
+           alt.outcome.kind = mmu::OutcomeKind::general_protection;
+         }
+         v.alternatives.push_back(alt);
+       }},
+      {"qemu-rsvd-no-p", "qemu",
+       "a #PF for a reserved bit reports P = 0 in the error code (QEMU TCG's walker builds the error code from RSVD "
+       "alone)",
+       [](const mmu::Case&, const mmu::Verdict&, const mmu::Trace&) { return true; },
+       [](const mmu::Case&, const mmu::Trace&, mmu::Verdict& v) {
+         add_alternative(v, [](mmu::Verdict& y) {
+           if (y.outcome.kind != mmu::OutcomeKind::page_fault || !(y.outcome.error_code & mmu::pferr::RSVD)) return false;
+           y.outcome.error_code &= ~mmu::pferr::P;
+           return true;
+         });
+       }},
+      {"qemu-accessed-before-rsvd", "qemu",
+       "QEMU TCG sets the accessed flag of an entry before it checks that entry's reserved bits (and PS in a PDPTE "
+       "without 1-GByte pages), so the entry that faults gets A = 1",
+       [](const mmu::Case&, const mmu::Verdict&, const mmu::Trace& t) { return rsvd_rule(t.decided_by) && !t.steps.empty(); },
+       [](const mmu::Case&, const mmu::Trace& t, mmu::Verdict& v) {
+         const mmu::TraceStep& s = t.steps.back();
+         if (!(s.value & kA)) add_optional(v, {mmu::Space::guest, s.addr, s.value | kA});
+       }},
+      {"qemu-pae-pdpte-accessed", "qemu",
+       "PAE: QEMU TCG sets bit 5 (an accessed flag) in the PDPTE the walk uses; PAE PDPTEs have no accessed flag and "
+       "bit 5 is reserved",
+       [](const mmu::Case& c, const mmu::Verdict&, const mmu::Trace&) { return is_pae(c); },
+       [](const mmu::Case& c, const mmu::Trace&, mmu::Verdict& v) {
+         const u64 a = (c.cpu.cr3 & mmu::bits(31, 5)) + 8 * mmu::field(c.access.addr, 31, 30);
+         const u64 e = c.memory.read(a);
+         if ((e & 1) && !(e & kA)) add_optional(v, {mmu::Space::guest, a, e | kA});
+       }},
+      {"qemu-pk-with-other-fault", "qemu",
+       "when another access-rights rule already faults, QEMU TCG does not report the PK flag though the protection "
+       "key also forbids the access (SDM 4.7 sets PK from the key alone)",
+       [](const mmu::Case&, const mmu::Verdict& ref, const mmu::Trace& t) {
+         return ref.outcome.kind == mmu::OutcomeKind::page_fault && (ref.outcome.error_code & mmu::pferr::PK) &&
+                t.decided_by != Rule::pk_ad && t.decided_by != Rule::pk_wd;
+       },
+       [](const mmu::Case&, const mmu::Trace&, mmu::Verdict& v) {
+         add_alternative(v, [](mmu::Verdict& y) {
+           if (y.outcome.kind != mmu::OutcomeKind::page_fault || !(y.outcome.error_code & mmu::pferr::PK)) return false;
+           y.outcome.error_code &= ~mmu::pferr::PK;
+           return true;
+         });
+       }},
+      {"bochs-pkru-by-cpl", "bochs",
+       "Bochs 2.7 applies PKRU by the access's privilege instead of the address's: access-disable only for CPL-3 "
+       "accesses (to user and supervisor pages alike, and not for supervisor accesses to user pages), write-disable "
+       "for every write (user, or supervisor with CR0.WP), and reports PK ahead of the U/S check",
+       [](const mmu::Case& c, const mmu::Verdict&, const mmu::Trace& t) {
+         const auto m = mmu::paging_mode(c.cpu);
+         return (c.cpu.cr4 & mmu::cr4::PKE) && (m == mmu::PagingMode::level4 || m == mmu::PagingMode::level5) &&
+                c.access.kind != mmu::AccessKind::fetch && !t.steps.empty() &&
+                (t.decided_by == Rule::access_ok || t.decided_by == Rule::pk_ad || t.decided_by == Rule::pk_wd ||
+                 t.decided_by == Rule::perm_user_supervisor || t.decided_by == Rule::perm_user_write ||
+                 t.decided_by == Rule::perm_sup_write_wp || t.decided_by == Rule::perm_smap);
+       },
+       [](const mmu::Case& c, const mmu::Trace& t, mmu::Verdict& v) {
+         mmu::Case d = c;  // the outcome without protection keys ...
+         d.cpu.cr4 &= ~mmu::cr4::PKE;
+         const mmu::Verdict base = mmu::reference::evaluate(d);
+         const u64 key = mmu::field(t.steps.back().value, 62, 59);
+         const bool user = mmu::is_user_access(c.cpu, c.access), write = c.access.kind == mmu::AccessKind::write;
+         const bool ad = user && ((c.cpu.pkru >> (2 * key)) & 1);
+         const bool wd = write && ((c.cpu.pkru >> (2 * key + 1)) & 1) && (user || (c.cpu.cr0 & mmu::cr0::WP));
+         if (!ad && !wd) {
+           v.alternatives.push_back(base);  // ... when Bochs' key check passes
+           return;
+         }
+         mmu::Verdict pf;  // ... else its PK fault, raised before the U/S and R/W checks
+         pf.outcome.kind = mmu::OutcomeKind::page_fault;
+         pf.outcome.error_code = mmu::pferr::P | mmu::pferr::PK | (user ? mmu::pferr::U : 0) | (write ? mmu::pferr::W : 0);
+         pf.outcome.cr2 = c.access.addr;
+         for (const mmu::Write& w : base.outcome.writes) pf.optional_writes.push(w);
+         for (const mmu::Write& w : base.optional_writes) pf.optional_writes.push(w);
+         v.alternatives.push_back(pf);
+       }},
+  };
+  return t;
+}
+
+bool for_engine(const KnownDeviation& d, std::string_view engine) {
+  std::string_view list = d.engines;
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    if (list.substr(0, comma) == engine) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+}  // namespace
+
+std::span<const KnownDeviation> known_deviations() { return table(); }
+
+std::vector<const KnownDeviation*> explain(std::string_view engine, const mmu::Case& c, const mmu::Verdict& ref,
+                                           const mmu::Trace& trace, const mmu::Outcome& observed) {
+  if (mmu::accepts(ref, observed)) return {};
+  std::vector<const KnownDeviation*> applied;
+  for (const KnownDeviation& d : table())
+    if (for_engine(d, engine) && d.applies(c, ref, trace)) applied.push_back(&d);
+  auto widened = [&](const std::vector<const KnownDeviation*>& set) {
+    mmu::Verdict v = ref;
+    for (const KnownDeviation* d : set) d->widen(c, trace, v);
+    return v;
+  };
+  if (applied.empty() || !mmu::accepts(widened(applied), observed)) return {};
+  // Keep only the ones needed.
+  for (std::size_t i = applied.size(); i-- > 0;) {
+    auto without = applied;
+    without.erase(without.begin() + static_cast<long>(i));
+    if (mmu::accepts(widened(without), observed)) applied = without;
+  }
+  return applied;
+}
+
+}  // namespace mmucheck::probe
