@@ -13,7 +13,8 @@ names, parentheses and braces. A function is found at file scope as its name
 in braces; a prototype (";" after the parameters) or a call inside another
 body is not a definition. The text starts at the first token of the
 declaration (return type, storage class, attributes) and ends at the closing
-brace; the comment before it is not included.
+brace; the comment before it is not included. A name defined more than
+once (alternatives under #if) gives its first definition.
 
     python3 kvmsrc/extract.py arch/x86/kvm/mmu/mmu.c update_pkru_bitmask
     python3 kvmsrc/extract.py --macro BYTE_MASK arch/x86/kvm/mmu/mmu.c
