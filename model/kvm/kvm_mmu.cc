@@ -85,18 +85,21 @@ CpuRole cpu_role(const CpuState& cpu) {
 MmuAlgorithm::MmuAlgorithm() : id_(next_algorithm_id++) {}
 
 MmuAlgorithm::Context MmuAlgorithm::context(const Case& c) const {
+  // Tables are a function of the role alone: history decides only which
+  // role's tables are kept, so every build goes through the cache.
+  thread_local TableCache<CpuRole, Tables> cache;
+  auto tables_for = [&](const CpuRole& role) { return cache.get(id_, role, role_key(role), [&] { return build(role); }); };
   if (c.history.empty()) {
-    thread_local TableCache<CpuRole, Tables> cache;
     const CpuRole role = cpu_role(c.cpu);
-    return {role, cache.get(id_, role, role_key(role), [&] { return build(role); })};
+    return {role, tables_for(role)};
   }
   Context ctx{cpu_role(c.history.front()), {}};
-  ctx.tables = build(ctx.role);
+  ctx.tables = tables_for(ctx.role);
   auto enter = [&](const CpuState& state) {
     const CpuRole now = cpu_role(state);
     if (!needs_reset(ctx.role, now)) return;
     ctx.role = now;
-    ctx.tables = build(now);
+    ctx.tables = tables_for(now);
   };
   for (std::size_t i = 1; i < c.history.size(); ++i) enter(c.history[i]);
   enter(c.cpu);
