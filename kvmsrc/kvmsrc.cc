@@ -12,7 +12,8 @@
 namespace mmu::kvmsrc {
 
 const Status& status() {
-  static const Status s{MMUCHECK_KVMSRC != 0, kVersion, kShim, kSource, kReason, kKernelFunctions, kFallback};
+  static const Status s{MMUCHECK_KVMSRC != 0, kVersion,  kShim,          kSource,
+                        kReason,              kKernelFunctions, kFallback, kDefaultTarball};
   return s;
 }
 

@@ -27,6 +27,7 @@ struct Status {
   std::string_view reason;            // why absent (names file, function, symbol)
   std::string_view kernel_functions;  // the extracted functions, space separated
   std::string_view fallback;          // optional ones left out (the kvm engine's step instead)
+  bool default_tarball = false;       // configured from the default tarball (MMUCHECK_KERNEL_TARBALL), no tree named
 };
 const Status& status();
 

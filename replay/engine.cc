@@ -84,6 +84,7 @@ class KvmSrcEngine final : public Engine {
     const auto& s = mmu::kvmsrc::status();
     description_ = "KVM's own table builders and permission_fault() from Linux " + std::string(s.version) +
                    " (shim " + std::string(s.shim) + "), over the kvm engine's walker";
+    if (!s.fallback.empty()) description_ += "; the kvm engine's step instead of " + std::string(s.fallback);
   }
   std::string_view name() const override { return "kvm-src"; }
   std::string_view description() const override { return description_; }
