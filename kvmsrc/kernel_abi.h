@@ -16,6 +16,7 @@ struct kvmsrc_cpu {
   uint64_t cr0, cr4, efer;
   unsigned maxphyaddr;
   bool gbpages, amd;  /* guest CPUID */
+  bool tdp;           /* KVM's tdp_enabled: two-dimensional paging (EPT/NPT) in use */
 };
 
 /* The tables of one struct kvm_mmu, in KVM's layout. */

@@ -27,8 +27,9 @@ using kvm::Tables;
 
 // The registers a role stands for: KVM computes its role (kvm_calc_cpu_role())
 // from CR0, CR4 and EFER, so the kernel's role is recomputed from them.
-kvmsrc_cpu cpu_of(const CpuRole& r) {
+kvmsrc_cpu cpu_of(const CpuRole& r, bool tdp) {
   kvmsrc_cpu c{};
+  c.tdp = tdp;
   c.cr0 = (r.level ? cr0::PG : 0) | (r.cr0_wp ? cr0::WP : 0);
   c.cr4 = (r.cr4_pse ? cr4::PSE : 0) | (r.level >= 3 ? cr4::PAE : 0) | (r.cr4_smep ? cr4::SMEP : 0) |
           (r.cr4_smap ? cr4::SMAP : 0) | (r.cr4_pke ? cr4::PKE : 0) | (r.cr4_la57 ? cr4::LA57 : 0);
@@ -39,8 +40,8 @@ kvmsrc_cpu cpu_of(const CpuRole& r) {
   return c;
 }
 
-kvmsrc_tables guest_tables(const CpuRole& r) {
-  const kvmsrc_cpu c = cpu_of(r);
+kvmsrc_tables guest_tables(const CpuRole& r, bool tdp) {
+  const kvmsrc_cpu c = cpu_of(r, tdp);
   kvmsrc_tables t;
   kvmsrc_build_guest(&c, &t);
   return t;
@@ -55,14 +56,16 @@ kvmsrc_tables ept_tables(const EptRole& r) {
 
 class KvmSrcAlgorithm final : public kvm::MmuAlgorithm {
  public:
+  explicit KvmSrcAlgorithm(bool tdp) : tdp_(tdp) {}
+
   // ---- the tables: the kernel's, as struct kvm_mmu holds them ----
   void update_permission_bitmask(const CpuRole& role, Tables& t) const override {
-    const kvmsrc_tables k = guest_tables(role);
+    const kvmsrc_tables k = guest_tables(role, tdp_);
     std::copy(std::begin(k.permissions), std::end(k.permissions), t.permissions.begin());
   }
-  void update_pkru_bitmask(const CpuRole& role, Tables& t) const override { t.pkru_mask = guest_tables(role).pkru_mask; }
+  void update_pkru_bitmask(const CpuRole& role, Tables& t) const override { t.pkru_mask = guest_tables(role, tdp_).pkru_mask; }
   void reset_rsvds_bits_mask(const CpuRole& role, Tables& t) const override {
-    const kvmsrc_tables k = guest_tables(role);
+    const kvmsrc_tables k = guest_tables(role, tdp_);
     for (unsigned ps = 0; ps < 2; ++ps)
       for (unsigned l = 0; l < 5; ++l) t.rsvd_bits_mask[ps][l] = k.rsvd_bits_mask[ps][l];
     t.pdptr_rsvd = k.pdptr_rsvd;
@@ -80,7 +83,7 @@ class KvmSrcAlgorithm final : public kvm::MmuAlgorithm {
 
   // ---- the lookups: the kernel's where extracted, else the kvm engine's ----
   bool is_last_gpte(const CpuRole& role, unsigned level, u64 gpte) const override {
-    const kvmsrc_cpu c = cpu_of(role);
+    const kvmsrc_cpu c = cpu_of(role, tdp_);
     const int r = kvmsrc_is_last_gpte(&c, level, gpte);
     return r < 0 ? MmuAlgorithm::is_last_gpte(role, level, gpte) : r != 0;
   }
@@ -106,16 +109,19 @@ class KvmSrcAlgorithm final : public kvm::MmuAlgorithm {
     std::copy(t.permissions.begin(), t.permissions.end(), k.permissions);
     return kvmsrc_permission_fault(&k, 0, 0, pte_access, 0, pfec & (kvm::PFERR_WRITE | kvm::PFERR_USER | kvm::PFERR_FETCH)) != 0;
   }
+
+ private:
+  bool tdp_;
 };
 
 }  // namespace
 
-std::unique_ptr<kvm::MmuAlgorithm> make_algorithm() { return std::make_unique<KvmSrcAlgorithm>(); }
+std::unique_ptr<kvm::MmuAlgorithm> make_algorithm(bool tdp) { return std::make_unique<KvmSrcAlgorithm>(tdp); }
 unsigned kernel_warnings() { return kvmsrc_warnings(); }
 
 #else
 
-std::unique_ptr<kvm::MmuAlgorithm> make_algorithm() { return nullptr; }
+std::unique_ptr<kvm::MmuAlgorithm> make_algorithm(bool) { return nullptr; }
 unsigned kernel_warnings() { return 0; }
 
 #endif

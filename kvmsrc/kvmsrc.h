@@ -31,8 +31,10 @@ struct Status {
 };
 const Status& status();
 
-// The kvm-src algorithm; nullptr when absent.
-std::unique_ptr<kvm::MmuAlgorithm> make_algorithm();
+// The kvm-src algorithm; nullptr when absent. `tdp`: KVM's tdp_enabled (the
+// kvm-src-tdp engine): 1-GByte page support then comes from the host (one
+// that has it), not the guest's CPUID.
+std::unique_ptr<kvm::MmuAlgorithm> make_algorithm(bool tdp = false);
 
 // WARN_ON()s the kernel code hit on this thread (0 when absent).
 unsigned kernel_warnings();

@@ -77,16 +77,18 @@ class Kvm314Engine final : public Engine {
 };
 
 // KVM's own table builders compiled from a Linux tree (kvmsrc/, docs/kvm-src.md)
-// over the kvm engine's walker; what the kvm engine does not model, neither does it.
+// over the kvm engine's walker; what the kvm engine does not model, neither does
+// it. kvm-src-tdp: the same with KVM's tdp_enabled set.
 class KvmSrcEngine final : public Engine {
  public:
-  KvmSrcEngine() : algorithm_(mmu::kvmsrc::make_algorithm()) {
+  explicit KvmSrcEngine(bool tdp) : name_(tdp ? "kvm-src-tdp" : "kvm-src"), algorithm_(mmu::kvmsrc::make_algorithm(tdp)) {
     const auto& s = mmu::kvmsrc::status();
     description_ = "KVM's own table builders and permission_fault() from Linux " + std::string(s.version) +
                    " (shim " + std::string(s.shim) + "), over the kvm engine's walker";
+    if (tdp) description_ += "; TDP on: 1-GByte pages as the host has them";
     if (!s.fallback.empty()) description_ += "; the kvm engine's step instead of " + std::string(s.fallback);
   }
-  std::string_view name() const override { return "kvm-src"; }
+  std::string_view name() const override { return name_; }
   std::string_view description() const override { return description_; }
   std::optional<std::string> unsupported(const mmu::Case& c) const override {
     if (c.ept && c.ept->features.has(mmu::EptFeature::advinfo))
@@ -98,7 +100,7 @@ class KvmSrcEngine final : public Engine {
   mmu::Verdict evaluate(const mmu::Case& c, mmu::Trace* trace) const override { return algorithm_->walk(c, trace); }
 
  private:
-  std::string description_;
+  std::string name_, description_;
   std::unique_ptr<mmu::kvm::MmuAlgorithm> algorithm_;
 };
 
@@ -121,7 +123,10 @@ const std::vector<Registration>& registry() {
   };
   static const std::vector<Registration> with_src = [] {
     std::vector<Registration> v = r;
-    if (mmu::kvmsrc::status().available) v.push_back({"kvm-src", [] { return std::make_unique<KvmSrcEngine>(); }});
+    if (mmu::kvmsrc::status().available) {
+      v.push_back({"kvm-src", [] { return std::make_unique<KvmSrcEngine>(false); }});
+      v.push_back({"kvm-src-tdp", [] { return std::make_unique<KvmSrcEngine>(true); }});
+    }
     return v;
   }();
   return with_src;
@@ -146,7 +151,8 @@ std::vector<std::string> engine_names() {
 
 std::vector<std::pair<std::string, std::string>> absent_engines() {
   std::vector<std::pair<std::string, std::string>> out;
-  if (!mmu::kvmsrc::status().available) out.emplace_back("kvm-src", std::string(mmu::kvmsrc::status().reason));
+  if (!mmu::kvmsrc::status().available)
+    for (const char* n : {"kvm-src", "kvm-src-tdp"}) out.emplace_back(n, std::string(mmu::kvmsrc::status().reason));
   return out;
 }
 

@@ -46,6 +46,24 @@ bool ept_walk_meets_2m_leaf(const mmu::EptState& ept, u64 gpa) {
   return false;
 }
 
+// The PDPTE a 4- or 5-level walk of `c` reads, if it gets there.
+bool long_mode_pdpte(const mmu::Case& c, u64& pdpte) {
+  const auto mode = mmu::paging_mode(c.cpu);
+  if (mode != mmu::PagingMode::level4 && mode != mmu::PagingMode::level5) return false;
+  u64 table = c.cpu.cr3 & mmu::bits(51, 12);
+  for (unsigned level = mode == mmu::PagingMode::level5 ? 5 : 4; level >= 3; --level) {
+    const unsigned shift = 12 + 9 * (level - 1);
+    const u64 e = c.memory.read(table + 8 * mmu::field(c.access.addr, shift + 8, shift));
+    if (!(e & mmu::bit(0))) return false;
+    if (level == 3) {
+      pdpte = e;
+      return true;
+    }
+    table = e & mmu::bits(51, 12);
+  }
+  return false;
+}
+
 bool is_rsvd_fault(const mmu::Outcome& o) {
   return o.kind == mmu::OutcomeKind::page_fault && (o.error_code & mmu::pferr::RSVD);
 }
@@ -90,6 +108,19 @@ const std::vector<KnownDivergence>& registry() {
          return ept_walk_meets_2m_leaf(*c.ept, ref.outcome.gpa);
        },
        "kvm-src"},
+      {"1g-page-without-cpuid-support",
+       "With TDP, KVM takes 1-GByte page support from the host, not from the guest's CPUID "
+       "(guest_can_use_gbpages(), deliberately: the hardware walker does the same), so on a host with 1-GByte "
+       "pages a PDPTE with PS = 1 maps a 1-GByte page for a guest whose CPUID lacks them; the SDM makes PS "
+       "reserved there",
+       "SDM vol. 3A 4.5, Table 4-17 note; KVM 6.1 mmu.c guest_can_use_gbpages, reset_guest_rsvds_bits_mask",
+       [](const mmu::Case& c, const mmu::Verdict& ref, const mmu::Outcome& kvm) {
+         if (c.cpu.features.has(mmu::Feature::pdpe1gb) || !is_rsvd_fault(ref.outcome) || is_rsvd_fault(kvm))
+           return false;
+         u64 pdpte;
+         return long_mode_pdpte(c, pdpte) && (pdpte & mmu::bit(7));
+       },
+       "kvm-src-tdp"},
       // ---- Linux 3.14 (docs/kvm.md, "The 3.14 form") ----
       {"nonleaf-bit8-every-vendor",
        "KVM 3.14 takes bit 8 of every PML4E and of every non-leaf PDPTE as reserved, for both vendors; the SDM "
@@ -145,7 +176,8 @@ const std::vector<KnownDivergence>& registry() {
 std::span<const KnownDivergence> known_divergences() { return registry(); }
 
 bool is_kvm_family(std::string_view engine) {
-  return engine == "kvm" || engine == "kvm-3.14" || engine == "kvm-src" || engine.starts_with("kvm:");
+  return engine == "kvm" || engine == "kvm-3.14" || engine == "kvm-src" || engine == "kvm-src-tdp" ||
+         engine.starts_with("kvm:");
 }
 
 const KnownDivergence* known_divergence(std::string_view a, std::string_view b, const mmu::Case& c,
@@ -157,7 +189,7 @@ const KnownDivergence* known_divergence(std::string_view a, std::string_view b, 
   else if (b == "ref" && is_kvm_family(a)) ref = &vb, kvm = &va.outcome, engine = a;
   else return nullptr;
   for (const KnownDivergence& k : registry())
-    if ((k.engine.empty() || k.engine == engine) && k.explains(c, *ref, *kvm)) return &k;
+    if ((k.engine.empty() || engine.starts_with(k.engine)) && k.explains(c, *ref, *kvm)) return &k;
   return nullptr;
 }
 

@@ -23,14 +23,15 @@ struct KnownDivergence {
   // True when the divergence between the reference's verdict and the KVM-style
   // engine's outcome on `c` is this finding.
   std::function<bool(const mmu::Case& c, const mmu::Verdict& ref, const mmu::Outcome& kvm)> explains;
-  // Empty: a finding about every KVM-family engine. Otherwise the one engine
-  // it is about (e.g. "kvm-3.14": what that version did and mainline no longer does).
+  // Empty: a finding about every KVM-family engine. Otherwise the engine it is
+  // about (e.g. "kvm-3.14": what that version did and mainline no longer does),
+  // or engines whose name starts with it ("kvm-src" also means kvm-src-tdp).
   std::string_view engine = {};
 };
 
 std::span<const KnownDivergence> known_divergences();
 
-// Whether `engine` is one the allow-list speaks about: kvm, kvm:MUTANT, kvm-3.14, kvm-src.
+// Whether `engine` is one the allow-list speaks about: kvm, kvm:MUTANT, kvm-3.14, kvm-src, kvm-src-tdp.
 bool is_kvm_family(std::string_view engine);
 
 // The finding that explains a divergence between engines `a` and `b` on `c`

@@ -27,6 +27,10 @@ constexpr KnownFinding kKnown[] = {
      "kvm-src: 32-bit paging, CR4.PSE = 1, a PDE with PS = 1 (with or without CPUID PSE-36)",
      "KVM's own code in 6.1 takes PSE-36 as always present (is_cpuid_PSE36() returns 1), as 3.14 did: bits 21:17 "
      "reserved and 16:13 address bits whatever CPUID and MAXPHYADDR say (docs/kvm-src.md; replay/known.h)"},
+    {"1g-page-without-cpuid-support", "T3-reserved-bits",
+     "kvm-src-tdp: 4- or 5-level paging, a PDPTE with PS = 1, no CPUID 1-GByte pages",
+     "with TDP KVM takes 1-GByte page support from the host (guest_can_use_gbpages()), so the PDPTE maps a "
+     "1-GByte page where the SDM makes PS reserved (docs/kvm-src.md; replay/known.h)"},
     {"ept-1g-cap-allows-2m-pages", "T4-ept-misconfig",
      "kvm-src: L1's EPT capabilities report 1-GByte pages but not 2-MByte pages, an EPT PDE with bit 7 = 1",
      "KVM's nested EPT MMU keeps one huge-page level (ept_caps_to_lpage_level(): 1G whenever the 1-GByte bit is "
@@ -208,14 +212,16 @@ std::optional<Subject> subject(std::string_view engine, std::string& error) {
     return std::nullopt;
   }
   if (engine == "kvm-3.14") return Subject{"kvm-3.14", std::make_shared<mmu::kvm::Kvm314Algorithm>(), true};
-  if (engine == "kvm-src") {
+  if (engine == "kvm-src" || engine == "kvm-src-tdp") {
     // KVM's own table builders from a Linux tree: the theorems about the
     // mainline layout apply unchanged (docs/kvm-src.md).
-    if (auto algo = mmu::kvmsrc::make_algorithm()) return Subject{"kvm-src", std::move(algo), false};
-    error = "engine 'kvm-src' is absent from this build: " + std::string(mmu::kvmsrc::status().reason);
+    if (auto algo = mmu::kvmsrc::make_algorithm(engine == "kvm-src-tdp"))
+      return Subject{std::string(engine), std::move(algo), false};
+    error = "engine '" + std::string(engine) + "' is absent from this build: " + std::string(mmu::kvmsrc::status().reason);
     return std::nullopt;
   }
-  error = "prove works on the KVM-style engines: kvm, kvm:MUTANT, kvm-3.14, kvm-src; got '" + std::string(engine) + "'";
+  error = "prove works on the KVM-style engines: kvm, kvm:MUTANT, kvm-3.14, kvm-src, kvm-src-tdp; got '" +
+          std::string(engine) + "'";
   return std::nullopt;
 }
 

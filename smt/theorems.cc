@@ -502,7 +502,12 @@ Query reserved_query(Env& env, bool k314) {
     // docs/kvm.md finding 2: mainline fixes the PSE-36 reserved bits at 17..21.
     // KVM's own 6.1 code (kvm-src, docs/kvm-src.md) takes PSE-36 as always
     // present (is_cpuid_PSE36() returns 1): the same finding without CPUID PSE-36.
-    q.known.emplace_back("pse36-fixed-bits", env.subject.engine == "kvm-src" ? pse_pde : pse_pde && cpu.pse36);
+    const bool src = env.subject.engine.starts_with("kvm-src");
+    q.known.emplace_back("pse36-fixed-bits", src ? pse_pde : pse_pde && cpu.pse36);
+    // kvm-src-tdp: 1-GByte pages as the host has them, whatever the guest's CPUID.
+    if (env.subject.engine == "kvm-src-tdp")
+      q.known.emplace_back("1g-page-without-cpuid-support", (cpu.is_mode(sdm::kMode4) || cpu.is_mode(sdm::kMode5)) &&
+                                                                s.level == 3 && s.entry.bit(7) && !cpu.gbpages);
   } else {
     // 3.14 (docs/kvm.md, "The 3.14 form"; replay/known.h): 17..21 with or
     // without PSE-36; bit 8 of PML4Es and non-leaf PDPTEs on every vendor;
@@ -765,7 +770,7 @@ Query t4_ept_misconfig(Env& env) {
   // (ept_caps_to_lpage_level()), so the 1-GByte capability alone lets 2-MByte
   // leaves through. A finding about the kernel's own code (kvm-src); the kvm
   // engine keeps the two capabilities apart.
-  if (env.subject.engine == "kvm-src")
+  if (env.subject.engine.starts_with("kvm-src"))
     q.known.emplace_back("ept-1g-cap-allows-2m-pages", caps.pages_1g && !caps.pages_2m && s.level == 2 && s.entry.bit(7));
   q.describe = [=](const Model& m) {
     return describe(EptRoleSpace::from_model(m, caps)) + "; level " + std::to_string(m.value(s.level)) + " EPT entry " +

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Every exhaust space, ref vs kvm-src (KVM's own functions from the build's
-# Linux tree, docs/kvm-src.md): no divergence outside the allow-list (exit 0
-# from each). kvm-src must be in the build whenever Debian's linux-source-6.1
+# Every exhaust space, ref vs kvm-src and ref vs kvm-src-tdp (KVM's own
+# functions from the build's Linux tree, docs/kvm-src.md): no divergence
+# outside the allow-list (exit 0 from each). kvm-src must be in the build whenever Debian's linux-source-6.1
 # is installed; without a tree the script says so and exits 77 (skipped).
 # Usage: kvmsrc_spaces.sh MMUCHECK
 set -u
@@ -14,11 +14,13 @@ fi
 spaces=$("$bin" exhaust --space '?' 2>&1 | sed -n 's/.*(known: \(.*\))$/\1/p' | tr -d ',')
 [[ -n "$spaces" ]] || { echo "FAIL: could not list the spaces"; exit 1; }
 fail=0
-for s in $spaces; do
-  out=$("$bin" exhaust --space "$s" --engines ref,kvm-src --jobs "$(nproc)" 2>/dev/null)
-  rc=$?
-  echo "$out" | head -3
-  if [[ $rc -ne 0 ]]; then echo "FAIL ref,kvm-src on $s: exit $rc"; fail=1; fi
+for e in kvm-src kvm-src-tdp; do
+  for s in $spaces; do
+    out=$("$bin" exhaust --space "$s" --engines ref,$e --jobs "$(nproc)" 2>/dev/null)
+    rc=$?
+    echo "$out" | head -3
+    if [[ $rc -ne 0 ]]; then echo "FAIL ref,$e on $s: exit $rc"; fail=1; fi
+  done
 done
-[[ $fail -eq 0 ]] && echo "kvmsrc_spaces: every space agrees for kvm-src but for allow-listed findings"
+[[ $fail -eq 0 ]] && echo "kvmsrc_spaces: every space agrees for kvm-src and kvm-src-tdp but for allow-listed findings"
 exit $fail

@@ -8,6 +8,7 @@
 #include "kvmsrc/kernel_abi.h"
 
 _Thread_local unsigned kvmsrc_warn_count;
+_Thread_local bool kvmsrc_tdp_enabled;
 unsigned kvmsrc_warnings(void) { return kvmsrc_warn_count; }
 
 /* cpuid.c: vcpu->arch.reserved_gpa_bits = rsvd_bits(MAXPHYADDR, 63) */
@@ -29,6 +30,7 @@ static void glue_out(struct kvm_mmu *m, struct kvmsrc_tables *out) {
 static void glue_guest_mmu(const struct kvmsrc_cpu *cpu, struct kvm_vcpu *v, struct kvm_mmu *m) {
   const struct kvm_mmu_role_regs regs = {.cr0 = cpu->cr0, .cr4 = cpu->cr4, .efer = cpu->efer};
   glue_vcpu(v, cpu->maxphyaddr, cpu->gbpages, cpu->amd);
+  kvmsrc_tdp_enabled = cpu->tdp;
   memset(m, 0, sizeof(*m));
   m->cpu_role = kvm_calc_cpu_role(v, &regs);
 }

@@ -196,9 +196,12 @@ static inline bool is_efer_lma(struct kvm_mmu *m) { return m->cpu_role.ext.efer_
 static inline bool is_smm(struct kvm_vcpu *v) { (void)v; return false; }
 static inline bool is_guest_mode(struct kvm_vcpu *v) { (void)v; return false; }
 
-/* Shadow paging (tdp_enabled = false): guest_can_use_gbpages() answers from
- * the guest's CPUID, as the kvm engine models it (docs/kvm-src.md). */
-static const bool tdp_enabled = false;
+/* KVM's tdp_enabled, set by the glue per call: false (shadow paging) for the
+ * kvm-src engine, whose guest_can_use_gbpages() then answers from the guest's
+ * CPUID as the kvm engine models it; true for kvm-src-tdp. The host is one
+ * with every feature asked about (1-GByte pages). docs/kvm-src.md. */
+extern _Thread_local bool kvmsrc_tdp_enabled;
+#define tdp_enabled kvmsrc_tdp_enabled
 static inline bool boot_cpu_has(int feature) { (void)feature; return true; }
 static inline bool guest_cpuid_has(struct kvm_vcpu *v, int feature) {
   return feature == X86_FEATURE_GBPAGES && v->cpuid_gbpages;
