@@ -41,7 +41,8 @@ struct PathEntry {
   u64 value;
   unsigned level;
   bool leaf;         // maps a page (its frame goes to the landing spot)
-  u64 next_page;     // when !leaf and present: the next table's page
+  u64 next_page;     // when has_next: the next table's page
+  bool has_next = false;
 };
 
 }  // namespace
@@ -56,6 +57,7 @@ CpuModel qemu_model_for(const mmu::Case& c) {
   if (c.cpu.features.has(Feature::pse36)) m.features.add(Feature::pse36);
   if (c.cpu.features.has(Feature::pdpe1gb)) m.features.add(Feature::pdpe1gb);
   m.cet_usable = false;
+  m.big_ram = true;
   return m;
 }
 
@@ -101,6 +103,7 @@ CpuModel host_model() {
   m.maxphyaddr = 36;
   if (__get_cpuid(0x80000008u, &a, &b, &c, &d)) m.maxphyaddr = a & 0xff;
   m.cet_usable = m.features.has(Feature::shstk) || m.features.has(Feature::ibt);
+  m.big_ram = true;
   return m;
 }
 
@@ -175,7 +178,7 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
     const u64 pde_addr = top_page + 4 * top_index;
     const u64 pde = rd(pde_addr);
     const bool big = (pde & kPS) && (s.cr4 & mmu::cr4::PSE);
-    path.push_back({pde_addr, pde, 2, big && (pde & kP), (pde & kP) && !big ? (pde & mask(31, 12)) : 0});
+    path.push_back({pde_addr, pde, 2, big && (pde & kP), pde & mask(31, 12), (pde & kP) && !big});
     if ((pde & kP) && big) {
       const unsigned m = s.features.has(Feature::pse36) ? std::min(M, 40u) : 32;
       leaf_frame_mask = mask(31, 22) | (m > 32 ? mask(13 + (m - 33), 13) : 0);
@@ -186,7 +189,7 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
     } else if (pde & kP) {
       const u64 pte_addr = (pde & mask(31, 12)) + 4 * mmu::field(va, 21, 12);
       const u64 pte = rd(pte_addr);
-      path.push_back({pte_addr, pte, 1, (pte & kP) != 0, 0});
+      path.push_back({pte_addr, pte, 1, (pte & kP) != 0, 0, false});
       if (pte & kP) {
         leaf_frame_mask = mask(31, 12);
         landing = PROBE_LANDING_4K;
@@ -200,12 +203,12 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
     top_index = static_cast<unsigned>(mmu::field(va, 31, 30));
     for (unsigned i = 0; i < 4; ++i) pdptes.emplace_back(top_page + top_offset + 8 * i, rd(top_page + top_offset + 8 * i));
     const auto [pdpte_addr, pdpte] = pdptes[top_index];
-    path.push_back({pdpte_addr, pdpte, 3, false, (pdpte & kP) ? (pdpte & mask(M - 1, 12)) : 0});
+    path.push_back({pdpte_addr, pdpte, 3, false, pdpte & mask(M - 1, 12), (pdpte & kP) != 0});
     if (pdpte & kP) {
       const u64 pde_addr = (pdpte & mask(M - 1, 12)) + 8 * mmu::field(va, 29, 21);
       const u64 pde = rd(pde_addr);
       const bool big = (pde & kPS) != 0;
-      path.push_back({pde_addr, pde, 2, big && (pde & kP), (pde & kP) && !big ? (pde & mask(M - 1, 12)) : 0});
+      path.push_back({pde_addr, pde, 2, big && (pde & kP), pde & mask(M - 1, 12), (pde & kP) && !big});
       if ((pde & kP) && big) {
         leaf_frame_mask = mask(M - 1, 21);
         landing = PROBE_LANDING_2M;
@@ -214,7 +217,7 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
       } else if (pde & kP) {
         const u64 pte_addr = (pde & mask(M - 1, 12)) + 8 * mmu::field(va, 20, 12);
         const u64 pte = rd(pte_addr);
-        path.push_back({pte_addr, pte, 1, (pte & kP) != 0, 0});
+        path.push_back({pte_addr, pte, 1, (pte & kP) != 0, 0, false});
         if (pte & kP) {
           leaf_frame_mask = mask(M - 1, 12);
           landing = PROBE_LANDING_4K;
@@ -235,20 +238,23 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
       const u64 addr = table + 8 * mmu::field(va, shift + 8, shift);
       const u64 e = rd(addr);
       const bool ps = (e & kPS) != 0;
-      const bool leaf = level == 1 || (ps && (level == 2 || (level == 3 && s.features.has(Feature::pdpe1gb))));
+      // PS in a PDPTE makes it a 1-GByte leaf for relocation even without
+      // CPUID Page1GB (where it is reserved): an emulator that maps the page
+      // anyway must land on the probe's landing byte, not on relocated tables.
+      const bool leaf = level == 1 || (ps && (level == 2 || level == 3));
       if (!(e & kP)) {
-        path.push_back({addr, e, level, false, 0});
+        path.push_back({addr, e, level, false, 0, false});
         break;
       }
       if (leaf) {
-        path.push_back({addr, e, level, true, 0});
+        path.push_back({addr, e, level, true, 0, false});
         leaf_frame_mask = mask(M - 1, shift);
         landing = level == 1 ? PROBE_LANDING_4K : level == 2 ? PROBE_LANDING_2M : 0;
         p.page_size = u64{1} << shift;
         p.pa = (e & mask(M - 1, shift)) | (va & (p.page_size - 1));
         break;
       }
-      path.push_back({addr, e, level, false, e & mask(M - 1, 12)});
+      path.push_back({addr, e, level, false, e & mask(M - 1, 12), true});
       table = e & mask(M - 1, 12);
     }
   }
@@ -263,7 +269,7 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
   pool_page(top_page);
   for (const PathEntry& e : path) pool_page(e.addr & ~u64{0xfff});
   for (const PathEntry& e : path)
-    if (!e.leaf && e.next_page) pool_page(e.next_page);
+    if (!e.leaf && e.has_next) pool_page(e.next_page);
   if (reloc.size() > PROBE_POOL_PAGES) return unsupported("too many paging-structure pages");
   auto relocated = [&](u64 addr) { return reloc.at(addr & ~u64{0xfff}) + (addr & 0xfff); };
 
@@ -279,7 +285,10 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
     if (e.leaf) {
       p.has_leaf = true;
       const u64 offset = va & (p.page_size - 1);
-      if (landing == 0) {  // 1-GByte page: the frame becomes 0, the offset must fall in free RAM
+      if (landing == 0 && cpu.big_ram) {  // 1-GByte page: the probe's second GiB
+        v = (v & ~leaf_frame_mask) | PROBE_LANDING_1G;
+        marker = PROBE_LANDING_1G + offset;
+      } else if (landing == 0) {  // 1-GByte page at frame 0: the offset must fall in free RAM
         if (offset < PROBE_FREE_1G_LO || offset >= PROBE_FREE_1G_HI)
           return unsupported(fmt::format("1-GByte page: offset {:#x} of the access lies outside the probe's free "
                                          "RAM [{:#x}, {:#x})",
@@ -290,7 +299,7 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
         v = (v & ~leaf_frame_mask) | landing;
         marker = landing + offset;
       }
-    } else if (e.next_page) {
+    } else if (e.has_next) {
       const u64 addr_mask = mode == PagingMode::bit32 ? mask(31, 12) : mask(M - 1, 12);
       v = (v & ~addr_mask) | pool_page(e.next_page);
     }

@@ -165,6 +165,10 @@ Runner::Runner(Emulator e, RunnerOptions opt) : emu_(e), opt_(std::move(opt)) {
   } else {
     fs::create_directories(opt_.work_dir);
   }
+  if (e == Emulator::kvm) {  // a boot costs seconds under nested KVM (docs/hardware.md)
+    opt_.per_case = std::max(opt_.per_case, std::chrono::microseconds(20000));
+    opt_.boot_timeout = std::max(opt_.boot_timeout, std::chrono::milliseconds(30000));
+  }
   if (e == Emulator::bochs) {
     opt_.per_case = std::max(opt_.per_case, std::chrono::microseconds(5000));
     opt_.boot_timeout = std::max(opt_.boot_timeout, std::chrono::milliseconds(8000));
@@ -260,7 +264,7 @@ Runner::RawRun Runner::run_once(const CpuModel& cpu, std::span<Prepared* const> 
     argv = {binary_, "-q", "-f", rc_path, "-rc", base + ".cmds"};
     env.push_back("TERM=dumb");
   } else {
-    argv = {binary_, "-M", "pc", "-m", "64", "-display", "none", "-no-reboot", "-nodefaults", "-monitor", "none",
+    argv = {binary_, "-M", "pc", "-m", "2048", "-display", "none", "-no-reboot", "-nodefaults", "-monitor", "none",
             "-serial", "none", "-debugcon", "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
             "-drive", "file=" + image + ",format=raw,if=ide,index=0,snapshot=on",
             "-drive", "file=" + disk + ",format=raw,if=ide,index=1", "-boot", "c"};
@@ -373,6 +377,8 @@ std::vector<CaseResult> Runner::run(std::span<const mmu::Case* const> cases) {
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const CpuModel cpu = model_for(*cases[i]);
     prepared[i] = prepare(*cases[i], cpu);
+    if (auto it = opt_.sabotage.find(i); it != opt_.sabotage.end() && !prepared[i].unsupported)
+      prepared[i].header.kind = static_cast<std::uint8_t>(it->second);
     if (prepared[i].unsupported) {
       out[i].status = CaseResult::Status::unsupported;
       out[i].detail = *prepared[i].unsupported;

@@ -9,6 +9,7 @@
 //   std::vector<mmucheck::probe::CaseResult> out = r.run(cases);   // one per case, in order
 #pragma once
 #include <chrono>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -38,7 +39,10 @@ struct RunnerOptions {
   std::chrono::milliseconds boot_timeout{4000};    // per run, plus per_case * cases (Bochs: 8 s)
   std::chrono::microseconds per_case{2000};
   std::string work_dir;                // default: a fresh directory under $TMPDIR
-  bool keep_files = false;             // keep the batch disks and logs (for debugging)
+  bool keep_files = false;             // keep the batch disks and logs (for debugging); also $MMUCHECK_PROBE_KEEP
+  // Tests of the hang/crash handling: case index -> PROBE_SELFTEST_CRASH or
+  // PROBE_SELFTEST_HANG, which the probe runs instead of that case.
+  std::map<std::size_t, unsigned> sabotage;
 };
 
 struct RunStats {

@@ -335,6 +335,12 @@ static u32 has_pks, has_pku;
 /* Returns 0 when the case ran (result filled), else the reason it did not. */
 static const char *run_case(const struct probe_case *c, struct probe_result *res) {
   if (c->mode < PROBE_MODE_32 || c->mode > PROBE_MODE_L5) return "bad mode";
+  if (c->kind == PROBE_SELFTEST_CRASH) { /* a triple fault: no IDT, then an exception */
+    static const struct __attribute__((packed)) { u16 lim; u64 base; } none = {0, 0};
+    __asm__ volatile("lidt %0; int3" ::"m"(none));
+  }
+  if (c->kind == PROBE_SELFTEST_HANG)
+    for (;;) __asm__ volatile("cli; hlt");
   if (c->kind > PROBE_FETCH || c->cpl > 3 || c->pk_key > 15) return "bad kind, cpl or key";
   if (c->nreadback > PROBE_MAX_READBACK) return "too many readback entries";
   if (c->slot == 0 || c->slot >= top_entries[c->mode]) return "bad window slot";
@@ -354,7 +360,8 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
   if (c->marker) {
     const int ok = (c->marker >= PROBE_LANDING_4K && c->marker < PROBE_LANDING_4K + 4096) ||
                    (c->marker >= PROBE_LANDING_2M && c->marker < PROBE_LANDING_4M + (4u << 20)) ||
-                   (c->marker >= PROBE_FREE_1G_LO && c->marker < PROBE_FREE_1G_HI);
+                   (c->marker >= PROBE_FREE_1G_LO && c->marker < PROBE_FREE_1G_HI) ||
+                   (c->marker >= PROBE_LANDING_1G && c->marker < 2ull * PROBE_LANDING_1G);
     if (!ok) return "marker outside the landing areas";
   }
   if ((c->cr4 & (1u << 24)) && !has_pks) return "CR4.PKS but the CPU has no PKS";

@@ -52,6 +52,7 @@
 #define PROBE_LANDING_4K 0x140000u  /* leaf frames are relocated here (4 KiB pages) */
 #define PROBE_LANDING_2M 0x200000u  /* 2 MiB pages */
 #define PROBE_LANDING_4M 0x400000u  /* 4 MiB pages */
+#define PROBE_LANDING_1G 0x40000000u /* 1 GiB pages, where the machine has 2 GiB (QEMU, KVM) */
 #define PROBE_POOL_BASE 0x800000u   /* relocated paging-structure pages */
 #define PROBE_POOL_PAGES 2048u
 #define PROBE_BATCH_BUFFER 0x1000000u
@@ -75,6 +76,9 @@
 #define PROBE_READ 0
 #define PROBE_WRITE 1
 #define PROBE_FETCH 2
+/* Self-test kinds (tests of the runner's hang/crash handling only) */
+#define PROBE_SELFTEST_CRASH 0x80
+#define PROBE_SELFTEST_HANG 0x81
 /* Stages at which the exception came. */
 #define PROBE_STAGE_SETUP 1
 #define PROBE_STAGE_CR3 2

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The emulator oracles against the reference (docs/hardware.md): the guest-walk
+# corpus and a few thousand decoded random cases on QEMU (TCG) and Bochs.
+# Passes when every compared case agrees or is a documented known deviation;
+# also checks that without the allow-list QEMU does diverge (the comparison is
+# not vacuous) and that a missing emulator is reported with exit 3.
+# Exit 77 (skipped) when neither emulator or the probe image is available.
+set -uo pipefail
+mmucheck=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+ran=0
+
+run() {  # name, expected exit, args...
+  local name=$1 want=$2
+  shift 2
+  "$mmucheck" oracle --json "$@" >"$tmp/out.json" 2>"$tmp/err.txt"
+  local rc=$?
+  if [[ $rc == 3 ]]; then
+    echo "SKIP $name: $(cat "$tmp/err.txt")"
+    return 0
+  fi
+  ran=$((ran + 1))
+  if [[ $rc != "$want" ]]; then
+    echo "FAIL $name: exit $rc, expected $want"
+    jq -c '{compared,agree,known,diverge,unexpected,hang,crash,findings:.findings[:3]}' "$tmp/out.json" 2>/dev/null
+    cat "$tmp/err.txt"
+    fail=1
+    return 0
+  fi
+  echo "ok   $name: $(jq -c '{cases,compared,agree,known,diverge,unexpected,hang,crash,unsupported,boots,seconds}' "$tmp/out.json")"
+  # the comparison must have compared something
+  if [[ $want == 0 && $(jq '.compared' "$tmp/out.json") -lt 100 ]]; then
+    echo "FAIL $name: fewer than 100 cases compared"
+    fail=1
+  fi
+}
+
+run "qemu corpus" 0 --engine qemu "$src/corpus/guest_walk"
+run "qemu random" 0 --engine qemu --random 2500 --seed 7
+run "bochs corpus (CPUID fitted)" 0 --engine bochs --fit-cpu "$src/corpus/guest_walk"
+run "bochs random" 0 --engine bochs --random 2500 --seed 7
+MMUCHECK_PROBE_NO_KNOWN=1 run "qemu corpus without the allow-list diverges" 1 --engine qemu "$src/corpus/guest_walk"
+
+# A missing emulator binary: exit 3 and a message naming it.
+PATH=/nonexistent "$mmucheck" oracle --engine bochs --random 1 >/dev/null 2>"$tmp/err.txt"
+rc=$?
+if [[ $rc != 3 ]] || ! grep -q "bochs is not installed" "$tmp/err.txt"; then
+  echo "FAIL missing emulator: exit $rc: $(cat "$tmp/err.txt")"
+  fail=1
+fi
+
+if ((ran == 0)); then exit 77; fi
+exit $fail

@@ -1,0 +1,201 @@
+// The probe's host side (replay/probe_batch, probe_runner, probe_known):
+// relocation, packing and frames, records -> outcomes, the allow-list, and,
+// where QEMU and the probe image are present, hang/crash attribution.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "model/builder.h"
+#include "model/reference.h"
+#include "replay/probe_batch.h"
+#include "replay/probe_known.h"
+#include "replay/probe_runner.h"
+
+namespace {
+
+using namespace mmucheck::probe;
+using mmu::u64;
+
+// 4-level: PML4 at 0x7f000000 (far outside the probe's RAM), a 4 KiB page.
+mmu::Case four_level(mmu::AccessKind kind = mmu::AccessKind::read, unsigned cpl = 0) {
+  mmu::Case c;
+  c.cpu.cr0 = mmu::cr0::PE | mmu::cr0::PG | mmu::cr0::WP;
+  c.cpu.cr4 = mmu::cr4::PAE;
+  c.cpu.efer = mmu::efer::LME | mmu::efer::LMA | mmu::efer::NXE;
+  c.cpu.cr3 = 0x7f000000;
+  c.cpu.cpl = cpl;
+  c.cpu.maxphyaddr = 46;
+  c.cpu.features.add(mmu::Feature::nx).add(mmu::Feature::pdpe1gb);
+  c.access = {.addr = 0x8080604abc, .kind = kind};
+  c.memory.set(0x7f000000 + 8 * 1, 0x7f001007);
+  c.memory.set(0x7f001000 + 8 * 2, 0x7f002007);
+  c.memory.set(0x7f002000 + 8 * 3, 0x7f003007);
+  c.memory.set(0x7f003000 + 8 * 4, 0x1234005);
+  return c;
+}
+
+TEST(ProbeBatch, RelocatesTheWalkIntoThePoolAndTheLeafToTheLandingPage) {
+  const mmu::Case c = four_level();
+  const Prepared p = prepare(c, qemu_model_for(c));
+  ASSERT_FALSE(p.unsupported) << *p.unsupported;
+  EXPECT_EQ(p.header.mode, PROBE_MODE_L4);
+  EXPECT_EQ(p.header.cr3 & ~u64{0xfff}, PROBE_POOL_BASE);
+  ASSERT_EQ(p.readback.size(), 4u);
+  for (const probe_entry& e : p.entries) {
+    EXPECT_GE(e.addr, PROBE_POOL_BASE);
+    EXPECT_LT(e.addr, PROBE_POOL_BASE + PROBE_POOL_PAGES * 4096ull);
+  }
+  // The leaf keeps its rights (P, U/S) and points at the landing page; the
+  // marker sits at the access's offset there.
+  const probe_entry& leaf = p.entries.back();
+  EXPECT_EQ(leaf.value, PROBE_LANDING_4K | 0x5);
+  EXPECT_EQ(p.header.marker, PROBE_LANDING_4K + 0xabc);
+  EXPECT_EQ(p.pa, 0x1234abcu);
+  // The window's slot is not the access's (PML4 index 1).
+  EXPECT_NE(p.header.slot, 1u);
+  EXPECT_NE(p.header.slot, 0u);
+}
+
+TEST(ProbeBatch, SaysWhyItCannotRunACase) {
+  mmu::Case c = four_level();
+  c.access.implicit = true;
+  EXPECT_NE(prepare(c, qemu_model_for(c)).unsupported->find("implicit"), std::string::npos);
+  c = four_level();
+  c.cpu.cr0 = mmu::cr0::PE;
+  c.cpu.efer = 0;
+  c.cpu.cr4 = 0;
+  EXPECT_NE(prepare(c, qemu_model_for(c)).unsupported->find("paging is off"), std::string::npos);
+  c = four_level();
+  EXPECT_NE(prepare(c, bochs_model()).unsupported->find("MAXPHYADDR 40"), std::string::npos);
+  c.ept.emplace();
+  EXPECT_NE(prepare(c, qemu_model_for(c)).unsupported->find("EPT"), std::string::npos);
+}
+
+TEST(ProbeBatch, PacksAChecksummedBatchAndParsesFrames) {
+  mmu::Case c = four_level();
+  Prepared a = prepare(c, qemu_model_for(c)), b = prepare(c, qemu_model_for(c));
+  Prepared* ps[] = {&a, &b};
+  const std::vector<std::uint8_t> disk = pack(ps);
+  ASSERT_EQ(disk.size() % 512, 0u);
+  probe_batch_header h;
+  std::memcpy(&h, disk.data(), sizeof h);
+  EXPECT_EQ(h.magic, PROBE_MAGIC);
+  EXPECT_EQ(h.ncases, 2u);
+  EXPECT_EQ(b.seq, 1u);
+
+  // A frame as the probe writes it: magic, type, len, payload, CRC-32 of type..payload.
+  auto frame = [](char type, const void* payload, std::uint8_t len) {
+    std::string f = "\xa5\x5a";
+    f += type;
+    f += static_cast<char>(len);
+    f.append(static_cast<const char*>(payload), len);
+    std::uint32_t crc = 0xffffffffu;
+    for (std::size_t i = 2; i < f.size(); ++i) {
+      crc ^= static_cast<std::uint8_t>(f[i]);
+      for (int k = 0; k < 8; ++k) crc = (crc & 1) ? 0xedb88320u ^ (crc >> 1) : crc >> 1;
+    }
+    crc ^= 0xffffffffu;
+    f.append(reinterpret_cast<const char*>(&crc), 4);
+    return f;
+  };
+  probe_result r{};
+  r.seq = 1;
+  r.stage = PROBE_STAGE_ACCESS;
+  r.vector = 14;
+  r.error_code = 0x5;
+  r.cr2 = 0x8080604abc;
+  std::string out = "bochs says hello\n" + frame('R', &r, sizeof r);
+  std::string damaged = frame('R', &r, sizeof r);
+  damaged[10] ^= 1;  // a corrupted frame is skipped, not misread
+  out += damaged;
+  const std::uint32_t end[2] = {1, 0};
+  out += frame('E', end, 8);
+  const Output o = parse_output(out);
+  EXPECT_TRUE(o.end);
+  ASSERT_EQ(o.results.size(), 1u);
+  EXPECT_EQ(o.results.at(1).error_code, 0x5u);
+}
+
+TEST(ProbeBatch, MapsRecordsBackToTheCase) {
+  const mmu::Case c = four_level(mmu::AccessKind::write, 3);
+  const Prepared p = prepare(c, qemu_model_for(c));
+  ASSERT_FALSE(p.unsupported);
+  probe_result r{};
+  r.stage = PROBE_STAGE_ACCESS;
+  r.vector = 14;
+  r.error_code = 0x7;
+  r.cr2 = c.access.addr;
+  r.nreadback = 4;
+  r.changed[0] = 0x20;  // A set in the PML4E
+  Observed o = observe(p, r);
+  ASSERT_EQ(o.status, Observed::Status::ok);
+  EXPECT_EQ(o.outcome.kind, mmu::OutcomeKind::page_fault);
+  ASSERT_EQ(o.outcome.writes.size(), 1u);
+  EXPECT_EQ(o.outcome.writes[0].addr, 0x7f000008u);
+  EXPECT_EQ(o.outcome.writes[0].value, 0x7f001027u);
+  r.cr2 = 0x1000;  // a fault elsewhere is not the access's outcome
+  EXPECT_EQ(observe(p, r).status, Observed::Status::unexpected);
+  r.stage = PROBE_STAGE_SETUP;
+  EXPECT_EQ(observe(p, r).status, Observed::Status::unsupported);
+  // A completed write must have reached the landing byte.
+  r = {};
+  r.stage = PROBE_STAGE_ACCESS;
+  r.vector = 3;
+  r.flags = PROBE_RIP_IN_WINDOW;
+  r.al = 0;
+  EXPECT_EQ(observe(p, r).status, Observed::Status::unexpected);
+  r.al = PROBE_WRITE_MARK;
+  EXPECT_EQ(observe(p, r).outcome.kind, mmu::OutcomeKind::ok);
+}
+
+TEST(ProbeKnown, ExplainsOnlyWhatADeviationSays) {
+  mmu::Case c = four_level();
+  c.memory.set(0x7f003000 + 8 * 4, 0x1234005 | (u64{1} << 50));  // reserved at MAXPHYADDR 46
+  mmu::Trace t;
+  const mmu::Verdict ref = mmu::reference::evaluate(c, &t);
+  ASSERT_EQ(ref.outcome.error_code, 0x9u);
+  mmu::Outcome qemu = ref.outcome;
+  qemu.error_code = 0x8;  // RSVD without P
+  qemu.writes.clear();
+  const auto k = explain("qemu", c, ref, t, qemu);
+  ASSERT_EQ(k.size(), 1u);
+  EXPECT_EQ(k[0]->id, "qemu-rsvd-no-p");
+  EXPECT_TRUE(explain("bochs", c, ref, t, qemu).empty());  // not a Bochs deviation
+  qemu.error_code = 0x1;  // something else entirely
+  EXPECT_TRUE(explain("qemu", c, ref, t, qemu).empty());
+}
+
+// Hang and crash attribution on the real emulator: every other case keeps its result.
+TEST(ProbeRunner, AttributesHangsAndCrashesToTheirCases) {
+  RunnerOptions opt;
+  opt.sabotage = {{3, PROBE_SELFTEST_CRASH}, {9, PROBE_SELFTEST_HANG}};
+  opt.boot_timeout = std::chrono::milliseconds(3000);
+  Runner sab(Emulator::qemu, opt), clean(Emulator::qemu);
+  if (auto why = clean.unavailable()) GTEST_SKIP() << *why;
+  std::vector<mmu::Case> cases;
+  for (unsigned i = 0; i < 12; ++i) {
+    mmu::Case c = four_level(i % 3 == 0 ? mmu::AccessKind::write : mmu::AccessKind::read, i % 2 ? 3 : 0);
+    c.access.addr += 8 * i;
+    cases.push_back(c);
+  }
+  std::vector<const mmu::Case*> ptrs;
+  for (const auto& c : cases) ptrs.push_back(&c);
+  const auto good = clean.run(ptrs);
+  const auto bad = sab.run(ptrs);
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    if (i == 3) {
+      EXPECT_EQ(bad[i].status, CaseResult::Status::crash) << bad[i].detail;
+    } else if (i == 9) {
+      EXPECT_EQ(bad[i].status, CaseResult::Status::hang) << bad[i].detail;
+    } else {
+      ASSERT_EQ(good[i].status, CaseResult::Status::ok) << good[i].detail;
+      EXPECT_EQ(bad[i].status, CaseResult::Status::ok) << i << ": " << bad[i].detail;
+      EXPECT_TRUE(bad[i].outcome == good[i].outcome) << i;
+      EXPECT_TRUE(mmu::accepts(mmu::reference::evaluate(cases[i]), good[i].outcome)) << i;
+    }
+  }
+  EXPECT_EQ(sab.stats().hangs, 1u);
+  EXPECT_EQ(sab.stats().crashes, 1u);
+}
+
+}  // namespace
