@@ -5,7 +5,7 @@ Targets run in turn, ROUNDS times over, each for SECONDS from the corpus seeds
 with its .options flags (dictionary, value profile); the table gives the
 median per target, so a change in machine load hits every target alike.
 
-    bench/fuzz_throughput.py [--bin build/fuzz/fuzz] [--seconds 10] [--rounds 3]
+    bench/fuzz_throughput.py [--bin build/fuzz/fuzz] [--seconds 10] [--rounds 3] [--targets T1,T2]
 """
 import argparse
 import os
@@ -26,8 +26,11 @@ def main():
     ap.add_argument("--bin", default=os.path.join(ROOT, "build/fuzz/fuzz"))
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--targets", help="comma-separated subset (fuzz_empty always runs)")
     args = ap.parse_args()
     targets = ["fuzz_empty"] + sorted(f[:-8] for f in os.listdir(os.path.join(ROOT, "fuzz")) if f.endswith(".options"))
+    if args.targets:
+        targets = ["fuzz_empty"] + [t for t in targets[1:] if t in args.targets.split(",")]
     work = tempfile.mkdtemp(prefix="fuzz-throughput-")
     subprocess.run([os.path.join(args.bin, "fuzz_seeds"), os.path.join(work, "seeds"), os.path.join(ROOT, "corpus")],
                    check=True, stderr=subprocess.DEVNULL)
