@@ -408,10 +408,10 @@ std::vector<std::uint8_t> pack(std::span<Prepared* const> cases) {
   h.bytes = static_cast<std::uint32_t>(body.size());
   h.crc = crc32(body.data(), body.size());
   h.header_crc = crc32(reinterpret_cast<const std::uint8_t*>(&h), 24);
-  std::vector<std::uint8_t> disk(512, 0);
+  // header sector, records, then zeros to a whole sector and one more
+  std::vector<std::uint8_t> disk((512 + body.size() + 511) / 512 * 512 + 512, 0);
   std::memcpy(disk.data(), &h, sizeof h);
-  disk.insert(disk.end(), body.begin(), body.end());
-  disk.resize((disk.size() + 511) / 512 * 512 + 512, 0);
+  if (!body.empty()) std::memcpy(disk.data() + 512, body.data(), body.size());
   return disk;
 }
 
@@ -437,9 +437,36 @@ Output parse_output(std::string_view bytes) {
     const std::uint8_t* pl = base + 4;
     switch (type) {
       case 'H': out.hello = true; break;
-      case 'R': {
+      case 'R': {  // the compact wire form (probe_abi.h)
+        probe_wire w{};
+        if (len < sizeof w) {
+          out.problems.push_back(fmt::format("short record frame at byte {}", at));
+          break;
+        }
+        std::memcpy(&w, pl, sizeof w);
+        const std::size_t need = sizeof w + 2u * w.nreadback + ((w.flags & PROBE_HAS_CR2) ? 8 : 0) +
+                                 ((w.flags & PROBE_HAS_RIP) ? 8 : 0);
+        if (w.nreadback > PROBE_MAX_READBACK || len != need) {
+          out.problems.push_back(fmt::format("malformed record frame at byte {}", at));
+          break;
+        }
         probe_result r{};
-        std::memcpy(&r, pl, std::min<std::size_t>(len, sizeof r));
+        r.seq = w.seq;
+        r.stage = w.stage;
+        r.vector = w.vector;
+        r.al = w.al;
+        r.nreadback = w.nreadback;
+        r.error_code = w.error_code;
+        r.flags = w.flags & PROBE_RIP_IN_WINDOW;
+        std::size_t off = sizeof w;
+        std::memcpy(r.changed, pl + off, 2u * w.nreadback);
+        off += 2u * w.nreadback;
+        r.cr2 = kCr2IsTheAccess;
+        if (w.flags & PROBE_HAS_CR2) {
+          std::memcpy(&r.cr2, pl + off, 8);
+          off += 8;
+        }
+        if (w.flags & PROBE_HAS_RIP) std::memcpy(&r.rip, pl + off, 8);
         out.results[r.seq] = r;
         break;
       }
@@ -507,13 +534,13 @@ Observed observe(const Prepared& p, const probe_result& r) {
   }
   switch (r.vector) {
     case 14:
-      if (r.cr2 != p.va)
+      if (r.cr2 != kCr2IsTheAccess && r.cr2 != p.va)
         return unexpected(fmt::format("#PF error code {:#x} at {:#x}, not at the access's address: the access went "
                                       "through and something else faulted (rip {:#x})",
                                       r.error_code, r.cr2, r.rip));
       out.kind = mmu::OutcomeKind::page_fault;
       out.error_code = r.error_code;
-      out.cr2 = r.cr2;
+      out.cr2 = p.va;
       return o;
     case 13:
       if (ia32e && r.error_code == 0) {

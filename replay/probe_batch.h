@@ -81,6 +81,8 @@ struct Output {
   std::vector<std::string> problems;               // bad frames, probe faults
 };
 Output parse_output(std::string_view bytes);
+// In a parsed probe_result: CR2 was the case's address (the wire leaves it out).
+inline constexpr std::uint64_t kCr2IsTheAccess = ~std::uint64_t{0} - 1;
 
 // A probe result in the case's terms.
 struct Observed {

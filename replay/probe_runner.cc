@@ -19,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 namespace mmucheck::probe {
 namespace fs = std::filesystem;
@@ -41,22 +42,22 @@ struct Proc {
   int status = -1;
 };
 
-// Runs argv with stdin from /dev/null, stdout captured, stderr to `log`;
+// Runs argv with stdin from /dev/null, stdout into the file `out` (a pipe
+// would wake us for every byte of port 0xE9 output), stderr into `log`;
 // killed (its whole process group) at the deadline.
-Proc run_process(const std::vector<std::string>& argv, const std::string& log, std::chrono::milliseconds timeout,
-                 const std::vector<std::string>& env_add) {
+Proc run_process(const std::vector<std::string>& argv, const std::string& out, const std::string& log,
+                 std::chrono::milliseconds timeout, const std::vector<std::string>& env_add) {
   Proc p;
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the runner
     const int in = open("/dev/null", O_RDONLY);
+    const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int err = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(in, 0);
-    dup2(fds[1], 1);
+    dup2(o >= 0 ? o : in, 1);
     dup2(err >= 0 ? err : in, 2);
     for (const std::string& e : env_add) putenv(const_cast<char*>(e.c_str()));
     std::vector<char*> args;
@@ -66,30 +67,26 @@ Proc run_process(const std::vector<std::string>& argv, const std::string& log, s
     _exit(127);
   }
   setpgid(pid, pid);
-  close(fds[1]);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  char buf[65536];
+  int st = 0;
+  auto nap = std::chrono::microseconds(500);
   while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
+    const pid_t r = waitpid(pid, &st, WNOHANG);
+    if (r == pid) break;
+    if (r < 0 && errno != EINTR) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
       p.timed_out = true;
+      kill(-pid, SIGKILL);
+      while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+      }
       break;
     }
-    pollfd pf{fds[0], POLLIN, 0};
-    const int r = poll(&pf, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) continue;
-    const ssize_t n = read(fds[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    p.out.append(buf, static_cast<std::size_t>(n));
-  }
-  if (p.timed_out) kill(-pid, SIGKILL);
-  close(fds[0]);
-  int st = 0;
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    std::this_thread::sleep_for(nap);
+    nap = std::min(nap * 2, std::chrono::microseconds(20000));
   }
   p.status = st;
+  std::ifstream f(out, std::ios::binary);
+  p.out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
   return p;
 }
 
@@ -276,14 +273,14 @@ Runner::RawRun Runner::run_once(const CpuModel& cpu, std::span<Prepared* const> 
   }
   const auto timeout = opt_.boot_timeout +
                        std::chrono::duration_cast<std::chrono::milliseconds>(opt_.per_case * static_cast<long>(batch.size()));
-  Proc p = run_process(argv, log, timeout, env);
+  Proc p = run_process(argv, base + ".out", log, timeout, env);
   raw.out = parse_output(p.out);
   raw.timed_out = p.timed_out;
   raw.exit_status = p.status;
   if (!raw.out.end) raw.log = read_tail(log, 2000) + (rc_path.empty() ? "" : read_tail(base + ".bochslog", 2000));
   if (!opt_.keep_files) {
     std::error_code ec;
-    for (const char* ext : {".disk", ".log", ".bochsrc", ".cmds", ".bochslog"}) fs::remove(base + ext, ec);
+    for (const char* ext : {".disk", ".out", ".log", ".bochsrc", ".cmds", ".bochslog"}) fs::remove(base + ext, ec);
   }
   return raw;
 }

@@ -98,12 +98,12 @@ TEST(ProbeBatch, PacksAChecksummedBatchAndParsesFrames) {
     f.append(reinterpret_cast<const char*>(&crc), 4);
     return f;
   };
-  probe_result r{};
-  r.seq = 1;
-  r.stage = PROBE_STAGE_ACCESS;
-  r.vector = 14;
-  r.error_code = 0x5;
-  r.cr2 = 0x8080604abc;
+  // an 'R' frame on the wire: probe_wire, changed[nreadback], cr2 when it is not the access's
+  struct {
+    probe_wire w;
+    std::uint16_t changed[2];
+    std::uint64_t cr2;
+  } __attribute__((packed)) r{{1, PROBE_STAGE_ACCESS, 14, 0, 2, 0x5, PROBE_HAS_CR2}, {0x20, 0}, 0x8080604abc};
   std::string out = "bochs says hello\n" + frame('R', &r, sizeof r);
   std::string damaged = frame('R', &r, sizeof r);
   damaged[10] ^= 1;  // a corrupted frame is skipped, not misread
@@ -114,6 +114,10 @@ TEST(ProbeBatch, PacksAChecksummedBatchAndParsesFrames) {
   EXPECT_TRUE(o.end);
   ASSERT_EQ(o.results.size(), 1u);
   EXPECT_EQ(o.results.at(1).error_code, 0x5u);
+  EXPECT_EQ(o.results.at(1).cr2, 0x8080604abcu);
+  EXPECT_EQ(o.results.at(1).changed[0], 0x20u);
+  r.w.flags = 0;  // the length no longer matches the flags: reported, not misread
+  EXPECT_TRUE(parse_output(frame('R', &r, sizeof r)).results.empty());
 }
 
 TEST(ProbeBatch, MapsRecordsBackToTheCase) {

@@ -22,7 +22,7 @@ constexpr int kOk = 0, kDiverge = 1, kBadInput = 2, kNoEmulator = 3, kNoKvm = 4;
 // The case with the emulated CPU's CPUID (Bochs: tigerlake, MAXPHYADDR 40;
 // QEMU: one of a few MAXPHYADDR values so that cases share boots), or nullopt
 // when that makes it an invalid machine state.
-std::optional<mmu::Case> fit(const mmu::Case& c, probe::Emulator e) {
+std::optional<mmu::Case> fit(const mmu::Case& c, probe::Emulator e, bool one_cpu) {
   mmu::Case d = c;
   using F = mmu::Feature;
   if (e == probe::Emulator::bochs) {
@@ -38,7 +38,8 @@ std::optional<mmu::Case> fit(const mmu::Case& c, probe::Emulator e) {
     // A few CPU models, so that cases share boots: MAXPHYADDR 36, 40, 46 or
     // 52, the case's vendor, PSE-36 and 1-GByte pages always reported.
     static const unsigned ms[] = {36, 40, 46, 52};
-    d.cpu.maxphyaddr = ms[c.cpu.maxphyaddr % 4];
+    d.cpu.maxphyaddr = one_cpu ? 46 : ms[c.cpu.maxphyaddr % 4];
+    if (one_cpu) d.cpu.vendor = mmu::Vendor::intel;
     for (F f : {F::nx, F::pse, F::pse36, F::pdpe1gb, F::smep, F::smap, F::pku, F::pks, F::la57}) d.cpu.features.add(f);
   }
   for (auto& h : d.history) {
@@ -61,6 +62,9 @@ CLI::App* add_oracle_command(CLI::App& app, OracleCli& opt) {
   cmd->add_flag("--fit-cpu", opt.fit_cpu,
                 "Give every case the emulated CPU's CPUID (MAXPHYADDR, vendor, features) and drop those that become "
                 "invalid (always on for --random)");
+  cmd->add_flag("--one-cpu", opt.one_cpu,
+                "With --fit-cpu/--random on QEMU: a single CPU model (MAXPHYADDR 46, Intel), so every case shares a "
+                "boot (benchmarks)");
   cmd->add_option("--batch", opt.batch, "Cases per boot")->capture_default_str();
   cmd->add_option("--jobs", opt.jobs, "Emulators run at once")->capture_default_str();
   cmd->add_flag("--json", opt.json, "Print the report as JSON");
@@ -116,7 +120,7 @@ int run_oracle(const OracleCli& opt) {
         }
         if (!opt.fit_cpu) {
           cases.push_back(rec.file->kase);
-        } else if (auto d = fit(rec.file->kase, emu)) {
+        } else if (auto d = fit(rec.file->kase, emu, opt.one_cpu)) {
           cases.push_back(*d);
         } else {
           ++dropped;
@@ -146,7 +150,7 @@ int run_oracle(const OracleCli& opt) {
       c.cpu.rflags &= ~mmu::rflags::VM;
       c.history.clear();
       if (mmu::paging_mode(c.cpu) == mmu::PagingMode::none) continue;
-      if (auto d = fit(c, emu)) {
+      if (auto d = fit(c, emu, opt.one_cpu)) {
         d->name = fmt::format("random seed {} #{}", opt.seed, made);
         cases.push_back(std::move(*d));
         ++made;

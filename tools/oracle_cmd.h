@@ -16,6 +16,7 @@ struct OracleCli {
   std::size_t random = 0;
   unsigned long long seed = 1;
   bool fit_cpu = false;
+  bool one_cpu = false;
   std::size_t batch = 4000;
   unsigned jobs = 1;
   bool json = false;

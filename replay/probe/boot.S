@@ -158,3 +158,5 @@ home_gdt_end:
 home_gdt_desc:
         .word home_gdt_end - home_gdt - 1
         .quad home_gdt
+
+        .section .note.GNU-stack, "", @progbits

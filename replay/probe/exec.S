@@ -488,3 +488,5 @@ idt64_home_desc: .word 32 * 16 - 1
 idt32_id: .fill 32 * 8, 1, 0
         .balign 16
 idt64_id: .fill 32 * 16, 1, 0
+
+        .section .note.GNU-stack, "", @progbits

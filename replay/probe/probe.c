@@ -517,7 +517,27 @@ void probe_main(void) {
     const char *why = run_case(c, &res);
     if (why) reject(c->seq, why);
     else {
-      frame('R', &res, (u8)(sizeof res - 2 * (PROBE_MAX_READBACK - res.nreadback)));
+      /* the compact wire form (probe_abi.h) */
+      u8 buf[sizeof(struct probe_wire) + 2 * PROBE_MAX_READBACK + 16];
+      struct probe_wire wv = {res.seq, res.stage, res.vector, res.al, res.nreadback, (u16)res.error_code,
+                              (u16)res.flags};
+      const int own = (res.flags & PROBE_RIP_IN_WINDOW) != 0;
+      if (res.vector == 14 && res.cr2 != c->va) wv.flags |= PROBE_HAS_CR2;
+      if (!(res.vector == 3 && own && c->kind != PROBE_FETCH)) wv.flags |= PROBE_HAS_RIP;
+      u64 n = 0;
+      memcpy(buf, &wv, sizeof wv);
+      n += sizeof wv;
+      memcpy(buf + n, res.changed, 2u * res.nreadback);
+      n += 2u * res.nreadback;
+      if (wv.flags & PROBE_HAS_CR2) {
+        memcpy(buf + n, &res.cr2, 8);
+        n += 8;
+      }
+      if (wv.flags & PROBE_HAS_RIP) {
+        memcpy(buf + n, &res.rip, 8);
+        n += 8;
+      }
+      frame('R', buf, (u8)n);
       ++ran;
     }
     off += c->len;

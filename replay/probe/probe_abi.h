@@ -116,6 +116,19 @@ struct probe_entry {
 };
 
 
+/* On the wire an 'R' frame is compact: struct probe_wire, then
+ * changed[nreadback] (u16 each), then cr2 (u64) if PROBE_HAS_CR2 (a #PF whose
+ * CR2 is not the case's address; otherwise CR2 is that address), then rip
+ * (u64) if PROBE_HAS_RIP. The host rebuilds a struct probe_result. */
+#define PROBE_HAS_CR2 2u
+#define PROBE_HAS_RIP 4u
+struct probe_wire {
+  PROBE_U32 seq;
+  PROBE_U8 stage, vector, al, nreadback;
+  PROBE_U16 error_code;
+  PROBE_U16 flags;
+};
+
 struct probe_result {
   PROBE_U32 seq;
   PROBE_U8 stage, vector, al, nreadback;
