@@ -104,6 +104,7 @@ CpuModel host_model() {
   if (__get_cpuid(0x80000008u, &a, &b, &c, &d)) m.maxphyaddr = a & 0xff;
   m.cet_usable = m.features.has(Feature::shstk) || m.features.has(Feature::ibt);
   m.big_ram = true;
+  m.force_cr0_ne = true;
   return m;
 }
 
@@ -367,6 +368,7 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
   // the probe writes them as zero (QEMU 7.2 TCG loops on some of them).
   h.cr0 = s.cr0 & (mmu::cr0::PE | mmu::cr0::MP | mmu::cr0::EM | mmu::cr0::TS | mmu::cr0::ET | mmu::cr0::NE |
                    mmu::cr0::WP | mmu::cr0::AM | mmu::cr0::NW | mmu::cr0::CD | mmu::cr0::PG);
+  if (cpu.force_cr0_ne) h.cr0 |= mmu::cr0::NE;
   h.cr3 = reloc.at(top_page) | (s.cr3 & 0xfff);
   h.cr4 = s.cr4;
   h.efer = s.efer & ~mmu::efer::LMA;

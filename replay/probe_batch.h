@@ -33,6 +33,7 @@ struct CpuModel {
   mmu::Vendor vendor = mmu::Vendor::intel;
   mmu::FeatureSet features;  // what CPUID reports
   bool cet_usable = false;   // CR4.CET can be set (QEMU 7.2 TCG: no)
+  bool force_cr0_ne = false; // run with CR0.NE = 1 (VMX requires it; it only selects x87 error reporting)
   bool big_ram = false;      // the machine has 2 GiB of RAM: 1-GByte leaves land at 1 GiB (QEMU, KVM)
 };
 
