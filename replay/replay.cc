@@ -7,7 +7,9 @@
 
 #include "model/kvm/kvm_mmu.h"
 #include "model/rules.h"
+#include "model/reference.h"
 #include "replay/known.h"
+#include "replay/probe_known.h"
 
 namespace mmucheck {
 namespace {
@@ -95,6 +97,16 @@ ReplayResult replay_case(const CaseFile& f, std::span<const Engine* const> engin
       if (!run.agrees)
         if (const KnownDivergence* k = known_divergence(baseline_engine, run.engine, f.kase, *baseline, run.verdict))
           run.known = std::string(k->id);
+      // An emulator oracle against the reference: its documented deviations
+      // (corpus/known-deviations/, replay/probe_known.h).
+      if (!run.agrees && !run.known && baseline_engine == "ref") {
+        mmu::Trace t;
+        const mmu::Verdict ref = mmu::reference::evaluate(f.kase, &t);
+        std::string ids;
+        for (const auto* k : probe::explain(run.engine, f.kase, ref, t, run.verdict.outcome))
+          ids += (ids.empty() ? "" : "+") + std::string(k->id);
+        if (!ids.empty()) run.known = ids;
+      }
     }
     r.agree &= run.agrees || run.known.has_value();
   }

@@ -162,6 +162,22 @@ int run_replay(const ReplayOptions& opt) {
     std::cerr << "mmucheck replay: no case files found (directories are searched for *.json)\n";
     return kExitBadInput;
   }
+  // Emulator engines (qemu, bochs, kvm-hw) boot once per batch: give them
+  // every case first; replay_case() then finds the answers in their cache.
+  if (std::any_of(engines.begin(), engines.end(), [](const auto* e) { return e->prefers_batches(); })) {
+    std::vector<mmu::Case> all;
+    for (const std::string& path : files) {
+      std::ifstream file;
+      if (path == "-" || !open_case_file(path, file)) continue;
+      CaseReader reader(file, path);
+      for (CaseRecord rec; reader.next(rec);)
+        if (rec.file) all.push_back(rec.file->kase);
+    }
+    std::vector<const mmu::Case*> ptrs;
+    for (const auto& c : all) ptrs.push_back(&c);
+    for (const auto* e : engines)
+      if (e->prefers_batches()) e->evaluate_batch(ptrs);
+  }
   unsigned n_cases = 0, n_agree = 0, n_diverge = 0, n_bad = 0, n_unsupported = 0;
   std::map<std::string, unsigned> by_outcome, by_rule;
   for (const std::string& path : files) {
