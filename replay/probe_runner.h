@@ -90,6 +90,7 @@ class Runner {
 
 // Where the probe image is: $MMUCHECK_PROBE_IMAGE, else next to the build.
 std::string default_probe_image();
+// /dev/kvm (or $MMUCHECK_KVM_DEVICE) exists and is usable; else why not.
 bool kvm_available(std::string* why);
 inline std::string_view runner_engine_name(const Runner& r) { return emulator_engine_name(r.emulator()); }
 

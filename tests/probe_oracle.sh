@@ -52,5 +52,18 @@ if [[ $rc != 3 ]] || ! grep -q "bochs is not installed" "$tmp/err.txt"; then
   fail=1
 fi
 
+# kvm-hw where there is no KVM device: exit 4 and a message saying so.
+MMUCHECK_KVM_DEVICE=/nonexistent/kvm "$mmucheck" oracle --engine kvm-hw --random 1 >/dev/null 2>"$tmp/err.txt"
+rc=$?
+if [[ $rc != 4 ]] || ! grep -q "/nonexistent/kvm is absent" "$tmp/err.txt"; then
+  echo "FAIL kvm-hw without KVM: exit $rc: $(cat "$tmp/err.txt")"
+  fail=1
+fi
+MMUCHECK_KVM_DEVICE=/nonexistent/kvm "$mmucheck" eval --engine kvm-hw "$src/corpus/guest_walk/4level-4k-read.json" >"$tmp/out.json"
+if ! grep -q '"unsupported":"kvm-hw: /nonexistent/kvm is absent' "$tmp/out.json"; then
+  echo "FAIL eval --engine kvm-hw without KVM: $(cat "$tmp/out.json")"
+  fail=1
+fi
+
 if ((ran == 0)); then exit 77; fi
 exit $fail

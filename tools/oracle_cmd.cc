@@ -88,7 +88,8 @@ int run_oracle(const OracleCli& opt) {
   probe::Runner runner(emu, ro);
   if (auto why = runner.unavailable()) {
     std::cerr << "mmucheck oracle: " << *why << "\n";
-    return emu == probe::Emulator::kvm && why->find("/dev/kvm") != std::string::npos ? kNoKvm : kNoEmulator;
+    std::string kvm_why;
+    return emu == probe::Emulator::kvm && !probe::kvm_available(&kvm_why) ? kNoKvm : kNoEmulator;
   }
 
   int status = kOk;
