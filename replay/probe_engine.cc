@@ -64,7 +64,7 @@ class ProbeEngine final : public Engine {
           a.note = std::string(probe::status_name(r.status)) + ": " + r.detail;
         }
       }
-      if (cache_.size() > 100000) cache_.clear();
+      if (cache_.size() > 8192) cache_.clear();  // an Answer is a few KiB
       cache_[keys[where[k]]] = a;
     }
     return out;
