@@ -332,6 +332,21 @@ void Runner::run_group(const CpuModel& cpu, std::vector<Prepared*> batch, std::v
       }
     }
     if (left.empty()) continue;
+    if (!raw.out.hello) {
+      // The probe never started (it says hello before the first case): the
+      // emulator or the image is broken, no case is to blame. Do not split.
+      std::string log = raw.log;
+      for (char& ch : log)
+        if (ch == '\n') ch = ' ';
+      const std::string why = fmt::format("the emulator did not boot the probe ({}; exit status {:#x}): {}",
+                                          raw.timed_out ? "timed out" : "no hello frame", raw.exit_status,
+                                          log.substr(0, 300));
+      for (std::size_t i = 0; i < left.size(); ++i) {
+        out[left_idx[i]].status = CaseResult::Status::unsupported;
+        out[left_idx[i]].detail = why;
+      }
+      continue;
+    }
     const bool ok = run_ok(emu_, raw.exit_status, raw.out);
     if (ok) {  // ended normally without reporting some cases: a probe bug, say so
       for (std::size_t i = 0; i < left.size(); ++i) {

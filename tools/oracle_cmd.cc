@@ -186,6 +186,13 @@ int run_oracle(const OracleCli& opt) {
     }
   }
   if (rep.failed() && status == kOk) status = kDiverge;
+  // An emulator that never boots the probe is as good as missing.
+  if (rep.compared == 0)
+    for (const auto& [why, n] : rep.unsupported_by_reason)
+      if (why.find("did not boot the probe") != std::string::npos) {
+        std::cerr << "mmucheck oracle: " << opt.engine << ": the emulator did not boot the probe (see above)\n";
+        return kNoEmulator;
+      }
   return status;
 }
 
