@@ -49,9 +49,15 @@ bool rsvd_rule(Rule r) {
 // The reference on a variant `d` of the case, as an alternative; and, as QEMU
 // drops PK when another rule also faults (qemu-pk-with-other-fault), that
 // variant of it too.
+bool rsvd_rule(Rule r);
+
+// (Only QEMU deviations use this: its other habits apply to the variant too --
+// A set before the reserved-bit check, qemu-accessed-before-rsvd.)
 void add_reference_alternative(mmu::Verdict& v, const mmu::Case& d) {
   mmu::Trace t;
   mmu::Verdict alt = mmu::reference::evaluate(d, &t);
+  if (rsvd_rule(t.decided_by) && !t.steps.empty() && !(t.steps.back().value & kA))
+    alt.optional_writes.push({mmu::Space::guest, t.steps.back().addr, t.steps.back().value | kA});
   if (alt.outcome.kind == mmu::OutcomeKind::page_fault && (alt.outcome.error_code & mmu::pferr::PK) &&
       t.decided_by != Rule::pk_ad && t.decided_by != Rule::pk_wd) {
     mmu::Verdict no_pk = alt;
