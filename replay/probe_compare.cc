@@ -57,6 +57,7 @@ OracleReport compare_with_reference(Runner& runner, std::span<const mmu::Case* c
       std::string ids;
       for (const auto* k : known) ids += (ids.empty() ? "" : "+") + std::string(k->id);
       ++rep.known_by_id[ids];
+      rep.known_cases.emplace_back(i, ids);
       continue;
     }
     if (r.status == CaseResult::Status::unexpected) {
@@ -116,6 +117,9 @@ nlohmann::json report_json(const OracleReport& r) {
     fs.push_back(x);
   }
   j["findings"] = fs;
+  nlohmann::json kc = nlohmann::json::array();
+  for (const auto& [i, ids] : r.known_cases) kc.push_back({{"index", i}, {"known", ids}});
+  j["known_cases"] = kc;
   return j;
 }
 

@@ -35,6 +35,7 @@ struct OracleReport {
               unsupported = 0;
   std::map<std::string, std::size_t> known_by_id, unsupported_by_reason;
   std::vector<Finding> findings;
+  std::vector<std::pair<std::size_t, std::string>> known_cases;  // index, deviation ids ("a+b")
   double seconds = 0;
   RunStats stats;
   bool failed() const { return diverge + unexpected + hang + crash > 0; }

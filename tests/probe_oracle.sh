@@ -44,6 +44,28 @@ run "bochs corpus (CPUID fitted)" 0 --engine bochs --fit-cpu "$src/corpus/guest_
 run "bochs random" 0 --engine bochs --random 2500 --seed 7
 MMUCHECK_PROBE_NO_KNOWN=1 run "qemu corpus without the allow-list diverges" 1 --engine qemu "$src/corpus/guest_walk"
 
+# Every allow-list entry still reproduces: its evidence case in
+# corpus/known-deviations/ENGINE/ID.json is a known deviation, with that id.
+for engine in qemu bochs; do
+  dir="$src/corpus/known-deviations/$engine"
+  "$mmucheck" oracle --json --engine "$engine" "$dir" >"$tmp/kd.json" 2>"$tmp/err.txt"
+  rc=$?
+  if [[ $rc == 3 ]]; then continue; fi
+  for f in "$dir"/*.json; do
+    id=$(basename "$f" .json)
+    if ! jq -e --arg id "$id" '.known_by_id | keys | map(split("+")) | flatten | index($id) != null' "$tmp/kd.json" >/dev/null; then
+      echo "FAIL known deviation $id no longer reproduces on $engine: $(jq -c '{agree,known,diverge,unexpected}' "$tmp/kd.json")"
+      fail=1
+    fi
+  done
+  if [[ $(jq '.agree + .diverge + .unexpected + .hang + .crash' "$tmp/kd.json") != 0 ]]; then
+    echo "FAIL $engine known-deviation cases: $(jq -c '{agree,known,diverge,unexpected,hang,crash}' "$tmp/kd.json")"
+    fail=1
+  else
+    echo "ok   $engine known deviations reproduce: $(jq -c .known_by_id "$tmp/kd.json")"
+  fi
+done
+
 # A missing emulator binary: exit 3 and a message naming it.
 PATH=/nonexistent "$mmucheck" oracle --engine bochs --random 1 >/dev/null 2>"$tmp/err.txt"
 rc=$?
