@@ -1,6 +1,7 @@
 #include "campaign/campaign.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <array>
@@ -16,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "campaign/fuzzers.h"
+#include "campaign/oracle_cases.h"
 #include "campaign/report.h"
 #include "fuzz/decoder.h"
 #include "model/kvm/mutants.h"
@@ -25,6 +27,8 @@
 #include "replay/exhaust.h"
 #include "replay/known.h"
 #include "replay/minimize.h"
+#include "replay/probe_compare.h"
+#include "replay/probe_runner.h"
 #include "replay/store.h"
 #include "smt/prove.h"
 
@@ -60,6 +64,7 @@ class Campaign {
     }
     // Older states kept one coverage table (the reference's) and no fuzzing.
     if (state_["coverage"].contains("checked")) state_["coverage"] = {{"ref", state_["coverage"]}};
+    if (!state_.contains("oracles")) state_["oracles"] = json::object();
     if (!state_.contains("fuzz")) state_["fuzz"] = {{"targets", json::object()}, {"timeline", json::array()}};
     state_["runs"].push_back({{"started", utc_now()}, {"budget_seconds", o_.seconds}, {"engines", o_.engines}});
     for (const std::string& name : o_.engines) engines_.push_back(make_engine(name));
@@ -70,6 +75,7 @@ class Campaign {
     start_fuzzers();
     bug_zoo();
     prove();
+    oracles();
     exhaust();
     random_cases();
     if (pool_) pool_->join();  // its slots end at the deadline
@@ -96,13 +102,15 @@ class Campaign {
   }
 
   // A divergence between the reference and `engine` on `c`: stored (and
-  // minimised) under its signature, or counted as known.
+  // minimised) under its signature, or counted as known. An engine that
+  // prefers batches (an emulator: one boot per evaluation) is not minimised
+  // here; `mmucheck minimize` does it on demand.
   void divergence(const Engine& engine, const mmu::Case& c, std::string_view where) {
     std::string known;
     const auto sig = divergence_signature(c, *ref_, engine, &known);
     if (!sig) return;
     const bool is_new = store_.record(*sig, fmt::format("ref,{}", engine.name()), c, [&] {
-      return minimize(c, *ref_, engine, kMinimizeBudget).kase;
+      return engine.prefers_batches() ? c : minimize(c, *ref_, engine, kMinimizeBudget).kase;
     });
     if (is_new) log_ << fmt::format("campaign: new divergence ({}): {}\n", where, *sig);
   }
@@ -269,6 +277,118 @@ class Campaign {
         log_ << fmt::format("campaign: exhaust {}: {} compared, {} divergences ({:.1f} s elapsed)\n", key, r.compared,
                             r.divergences, elapsed());
       }
+  }
+
+  // ---- the emulator oracles -----------------------------------------------------
+  // Each run puts `oracle_cases` fresh random guest-paging cases that the
+  // oracle can run (others are drawn and counted with the reason, not run)
+  // through every oracle asked for and available here, in one batch (a boot
+  // or two), compared with the reference as `mmucheck oracle` does
+  // (replay/probe_compare.h: known deviations counted as known, hangs and
+  // crashes blamed on their own case).
+  void oracles() {
+    for (const auto e : {probe::Emulator::qemu, probe::Emulator::bochs, probe::Emulator::kvm}) {
+      const std::string name(probe::emulator_engine_name(e));
+      json& st = state_["oracles"][name];
+      if (!st.is_object()) st = {{"cases", 0}, {"compared", 0}, {"agree", 0}, {"unsupported", 0}, {"divergences", 0},
+                                 {"known", json::object()}, {"unsupported_reasons", json::object()}, {"seconds", 0.0},
+                                 {"next_seed", 1}};
+      if (std::find(o_.oracles.begin(), o_.oracles.end(), name) == o_.oracles.end()) {
+        st["status"] = fmt::format("not asked for (--oracles {},{})", fmt::join(o_.oracles, ","), name);
+        continue;
+      }
+      // No boot after 60 % of the budget: a hanging emulator (bisected one
+      // boot at a time) must not hold the campaign past its time.
+      probe::RunnerOptions ro;
+      ro.deadline = start_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(0.6 * o_.seconds));
+      probe::Runner runner(e, ro);
+      if (const auto why = runner.unavailable()) {
+        st["status"] = "not available here: " + *why;
+        continue;
+      }
+      if (o_.oracle_cases == 0 || elapsed() > 0.5 * o_.seconds) {
+        st["status"] = "available; not run this time (budget)";
+        continue;
+      }
+      try {
+        run_oracle(name, runner, st);
+      } catch (const std::exception& e) {  // an emulator that fails here must not end the campaign
+        st["status"] = fmt::format("failed: {}", e.what());
+        log_ << fmt::format("campaign: oracle {} failed: {}\n", name, e.what());
+      }
+      save_state();
+    }
+  }
+
+  static std::optional<probe::Emulator> probe_emulator(std::string_view name) {
+    for (const auto e : {probe::Emulator::qemu, probe::Emulator::bochs, probe::Emulator::kvm})
+      if (probe::emulator_engine_name(e) == name) return e;
+    return std::nullopt;
+  }
+
+  // An engine that answers with what an oracle was seen to do, so that a
+  // finding is signed and stored without booting the emulator again.
+  class Observed final : public Engine {
+   public:
+    Observed(std::string name, mmu::Outcome o) : name_(std::move(name)), o_(std::move(o)) {}
+    std::string_view name() const override { return name_; }
+    std::string_view description() const override { return "an emulator oracle's recorded answer"; }
+    mmu::Verdict evaluate(const mmu::Case&, mmu::Trace*) const override { return {.outcome = o_}; }
+    bool prefers_batches() const override { return true; }  // not minimised in-process
+
+   private:
+    std::string name_;
+    mmu::Outcome o_;
+  };
+
+  void run_oracle(const std::string& name, probe::Runner& runner, json& st) {
+    const auto t0 = Clock::now();
+    std::uint64_t drawn_unsupported = 0;
+    auto count_unsupported = [&](const std::string& reason, std::uint64_t n) {
+      const std::string why = reason.substr(0, reason.find(':'));  // without the case-specific tail
+      st["unsupported_reasons"][why] = st["unsupported_reasons"].value(why, std::uint64_t{0}) + n;
+    };
+    // Fitted to the emulated CPU, so that they share a boot or a few.
+    std::uint64_t seed = st.value("next_seed", std::uint64_t{1});
+    std::mt19937_64 rng(seed++ ^ 0x6f7261636c65ULL);  // "oracle": apart from the random phase's seeds
+    std::vector<mmu::Case> cases;
+    for (mmu::Case& x : random_oracle_cases(*probe_emulator(name), o_.oracle_cases, rng)) {
+      if (const auto why = runner.unsupported(x)) {
+        ++drawn_unsupported;
+        count_unsupported(*why, 1);
+      } else {
+        cases.push_back(std::move(x));
+      }
+    }
+    std::vector<const mmu::Case*> ptrs;
+    for (const mmu::Case& x : cases) ptrs.push_back(&x);
+    const probe::OracleReport rep = probe::compare_with_reference(runner, ptrs);
+    for (const auto& [why, n] : rep.unsupported_by_reason) count_unsupported(why, n);
+    for (const auto& [id, n] : rep.known_by_id) st["known"][id] = st["known"].value(id, std::uint64_t{0}) + n;
+    for (const probe::Finding& f : rep.findings) {
+      const mmu::Case& fc = cases.at(f.index);
+      if (f.kind == "diverge") {
+        divergence(Observed(name, f.observed), fc, "oracle " + name);
+        continue;
+      }
+      // A hang, a crash, or a result the probe could not express: signed by
+      // its kind, stored as it is.
+      const std::string sig = fmt::format("ref vs {}: {} ({})", name, f.kind, f.detail.substr(0, f.detail.find(':')));
+      if (store_.record(sig, "ref," + name, fc, [&] { return fc; }))
+        log_ << fmt::format("campaign: new divergence (oracle {}): {}\n", name, sig);
+    }
+    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    const std::uint64_t divergences = rep.diverge + rep.unexpected + rep.hang + rep.crash;
+    st["cases"] = st["cases"].get<std::uint64_t>() + drawn_unsupported + rep.cases;
+    st["compared"] = st["compared"].get<std::uint64_t>() + rep.compared;
+    st["agree"] = st["agree"].get<std::uint64_t>() + rep.agree;
+    st["unsupported"] = st["unsupported"].get<std::uint64_t>() + drawn_unsupported + rep.unsupported;
+    st["divergences"] = st["divergences"].get<std::uint64_t>() + divergences;
+    st["seconds"] = st["seconds"].get<double>() + secs;
+    st["next_seed"] = seed;
+    st["status"] = "available";
+    log_ << fmt::format("campaign: oracle {}: {} cases in {:.1f} s: {} agree, {} known deviations, {} diverge, {} unsupported\n",
+                        name, rep.cases, secs, rep.agree, rep.known, divergences, rep.unsupported);
   }
 
   // ---- random structured cases for the rest of the time --------------------------

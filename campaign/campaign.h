@@ -36,6 +36,12 @@ struct CampaignOptions {
   // it holds any, half the jobs (at least one) run them for the whole budget
   // while the other phases use the rest; skipped when absent.
   std::filesystem::path fuzzers = "build/fuzz/fuzz";
+  // Random guest-paging cases run on each of these emulator oracles that is
+  // available here (replay/probe_runner.h), in one batch per run. kvm-hw is
+  // asked for by name: /dev/kvm alone does not make a host fit for it
+  // (docs/hardware.md), and a misbehaving one costs boot timeouts.
+  std::vector<std::string> oracles = {"qemu", "bochs"};
+  unsigned oracle_cases = 2000;
 };
 
 // Exit code: 0 no unexplained divergence in the store, 1 some, 2 bad options

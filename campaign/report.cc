@@ -81,6 +81,12 @@ json summary(const json& state, const DivergenceStore& store) {
   }
   s["fuzz"] = {{"targets", state["fuzz"]["targets"].size()}, {"execs", fuzz_execs},
                {"divergences", fuzz_divergences}, {"crashes", fuzz_crashes}};
+  std::uint64_t oracle_compared = 0, oracle_agree = 0;
+  for (const auto& [name, o] : state["oracles"].items()) {
+    oracle_compared += o.value("compared", std::uint64_t{0});
+    oracle_agree += o.value("agree", std::uint64_t{0});
+  }
+  s["oracles"] = {{"compared", oracle_compared}, {"agree", oracle_agree}};
   s["seconds_total"] = state["seconds_total"];
   return s;
 }
@@ -119,7 +125,7 @@ function table(head, rows, numeric) {
 }
 const S = R.summary;
 document.getElementById('meta').textContent = 'written ' + R.written + ', ' + S.seconds_total.toFixed(1) + ' s of campaign time over ' + R.runs.length + ' run(s); engines compared with the reference: ' + R.runs[R.runs.length-1].engines.join(', ');
-const cards = [['new divergences', S.divergences.new, S.divergences.new ? 'bad' : 'ok'], ['divergence signatures', S.divergences.signatures], ['theorems proved', S.proofs.proved], ['theorems refuted', S.proofs.refuted, S.proofs.refuted ? 'bad' : ''], ['exhaustive points compared', num(S.exhaust.compared)], ['random cases', num(S.random_cases)], ['bug-zoo mutants caught', S.bug_zoo.caught + ' / ' + S.bug_zoo.mutants], ['rules checked', S.rules.checked + ' / ' + S.rules.total], ['fuzz executions', num(S.fuzz.execs)], ['fuzz target crashes', S.fuzz.crashes, S.fuzz.crashes ? 'bad' : 'ok']];
+const cards = [['new divergences', S.divergences.new, S.divergences.new ? 'bad' : 'ok'], ['divergence signatures', S.divergences.signatures], ['theorems proved', S.proofs.proved], ['theorems refuted', S.proofs.refuted, S.proofs.refuted ? 'bad' : ''], ['exhaustive points compared', num(S.exhaust.compared)], ['random cases', num(S.random_cases)], ['bug-zoo mutants caught', S.bug_zoo.caught + ' / ' + S.bug_zoo.mutants], ['rules checked', S.rules.checked + ' / ' + S.rules.total], ['oracle cases agreeing', num(S.oracles.agree) + ' / ' + num(S.oracles.compared)], ['fuzz executions', num(S.fuzz.execs)], ['fuzz target crashes', S.fuzz.crashes, S.fuzz.crashes ? 'bad' : 'ok']];
 document.getElementById('summary').innerHTML = cards.map(([k, v, c]) => '<div class="card"><b class="' + (c||'') + '" data-key="' + esc(k) + '">' + esc(v) + '</b>' + esc(k) + '</div>').join('');
 document.getElementById('divergences').innerHTML = R.divergences.length ? R.divergences.map(d =>
   '<h3>' + esc(d.id) + ' <span class="' + (d.status === 'new' ? 'bad' : '') + '">' + esc(d.status) + '</span>: ' + esc(d.signature) + '</h3>' +
@@ -131,7 +137,9 @@ document.getElementById('proofs').innerHTML = proofRows.length ? table(['engine'
 document.getElementById('exhaust').innerHTML = table(['engine / space', 'points', 'compared', 'unsupported', 'divergences', 'known findings', 'seconds'],
   Object.entries(R.exhaust).map(([k, r]) => [esc(k), num(r.points), num(r.compared), num(r.unsupported), '<span class="' + (r.divergences ? 'bad' : '') + '">' + num(r.divergences) + '</span>', esc(Object.entries(r.known).map(([id, n]) => id + ': ' + n).join(', ')), r.seconds.toFixed(2)]), [1, 2, 3, 4, 6]);
 document.getElementById('zoo').innerHTML = table(['mutant', 'fix', 'status', 'what it did'], Object.entries(R.bug_zoo).map(([m, z]) => [esc(m), esc(z.commit), '<span class="' + (z.status === 'caught' ? 'ok' : z.status.startsWith('known') ? '' : 'bad') + '">' + esc(z.status) + '</span>', esc(z.description)]));
-document.getElementById('oracles').innerHTML = table(['oracle', 'status'], R.oracles.map(o => [esc(o.name), esc(o.status)]));
+const kv = o => esc(Object.entries(o || {}).map(([k, n]) => k + ': ' + n).join('; '));
+document.getElementById('oracles').innerHTML = R.oracles.length ? '<p>Random guest-paging cases through the probe image (replay/probe/) on each emulator, against the reference. Known deviations are documented in corpus/known-deviations/.</p>' +
+  table(['oracle', 'status', 'cases', 'agree', 'divergences', 'known deviations', 'unsupported', 'why unsupported', 'cases/s'], R.oracles.map(o => [esc(o.name), esc(o.status), num(o.cases), num(o.agree), '<span class="' + (o.divergences ? 'bad' : '') + '">' + num(o.divergences) + '</span>', kv(o.known), num(o.unsupported), kv(o.unsupported_reasons), o.seconds > 0 ? num(Math.round(o.cases / o.seconds)) : '']), [2, 3, 4, 6, 8]) : '<p>no oracle checked yet</p>';
 const rnd = R.random, eng = Object.entries(rnd.engines);
 document.getElementById('random').innerHTML = '<p>' + num(rnd.cases) + ' structured random cases (fuzz/decoder.h), each through the reference and every engine.</p>' +
   table(['engine', 'compared', 'unsupported', 'divergences', 'known findings'], eng.map(([e, r]) => [esc(e), num(r.compared || 0), num(r.unsupported || 0), num(r.divergences || 0), esc(Object.entries(r.known || {}).map(([id, n]) => id + ': ' + n).join(', '))]), [1, 2, 3]) + chart(R.timeline, 'execs_per_second', 'execs/s', 'rules_checked', 'rules checked', R.summary.rules.total);
@@ -173,11 +181,12 @@ json write_report(const std::filesystem::path& dir, const json& state, const Div
   r["random"] = state["random"];
   r["timeline"] = state["timeline"];
   r["fuzz"] = state["fuzz"];
-  r["oracles"] = json::array({
-      {{"name", "qemu (TCG)"}, {"status", "not available: the QEMU oracle is issue 7"}},
-      {{"name", "bochs"}, {"status", "not available: the Bochs oracle is issue 7"}},
-      {{"name", "kvm-hw"}, {"status", "not available: needs a VT-x host with /dev/kvm (issue 8)"}},
-  });
+  r["oracles"] = json::array();
+  for (const auto& [name, o] : state["oracles"].items()) {
+    json row = o;
+    row["name"] = name;
+    r["oracles"].push_back(row);
+  }
   // Per rule: the reference's counts at the top, each engine's under "engines".
   auto count = [&](const std::string& engine, const char* what, std::string_view id) -> std::uint64_t {
     const json& cov = state["coverage"];

@@ -304,6 +304,15 @@ void Runner::run_group(const CpuModel& cpu, std::vector<Prepared*> batch, std::v
     todo.pop_back();
     if (b.empty()) continue;
     const auto t0 = std::chrono::steady_clock::now();
+    if (opt_.deadline && t0 >= *opt_.deadline) {
+      // Out of time (a campaign's budget): no further boot, bisection
+      // included; the cases say why they were not run.
+      for (std::size_t i = 0; i < b.size(); ++i) {
+        out[idx[i]].status = CaseResult::Status::unsupported;
+        out[idx[i]].detail = "not run: the caller's deadline passed";
+      }
+      continue;
+    }
     RawRun raw = run_once(cpu, b, serial_++);
     if (std::getenv("MMUCHECK_PROBE_DEBUG"))
       std::cerr << fmt::format("probe run: {} cases, {} results, {} rejected, end {}, status {:#x}, timed out {}, {} problems\n",

@@ -43,6 +43,9 @@ struct RunnerOptions {
   // Tests of the hang/crash handling: case index -> PROBE_SELFTEST_CRASH or
   // PROBE_SELFTEST_HANG, which the probe runs instead of that case.
   std::map<std::size_t, unsigned> sabotage;
+  // No boot starts after this (a campaign's budget); cases not run by then
+  // are reported unsupported, saying so. A boot under way runs to its timeout.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 struct RunStats {

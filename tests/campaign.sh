@@ -12,7 +12,7 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 # 1. A short campaign on mainline kvm: no divergence, a consistent report.
-"$bin" campaign --time 6 --engines kvm --out "$tmp/a" --corpus "$src/corpus" --fuzzers "" 2> "$tmp/a.log"
+"$bin" campaign --time 6 --engines kvm --out "$tmp/a" --corpus "$src/corpus" --fuzzers "" --oracle-cases 0 2> "$tmp/a.log"
 rc=$?
 [[ $rc -eq 0 ]] || { cat "$tmp/a.log"; fail "campaign on kvm exited $rc"; }
 r="$tmp/a/report.json"
@@ -24,13 +24,27 @@ jq -e '.summary.bug_zoo.mutants == 18 and .summary.bug_zoo.caught == 18' "$r" > 
 cases1=$(jq .random.cases "$tmp/a/state.json")
 
 # 2. Resume: the same DIR continues (more random cases, two runs, nothing redone).
-"$bin" campaign --time 3 --engines kvm --out "$tmp/a" --corpus "$src/corpus" --fuzzers "" 2> "$tmp/a2.log" || fail "resumed campaign"
+# (The resumed run skips the finished proofs, so its oracle phase starts at once.)
+"$bin" campaign --time 4 --engines kvm --out "$tmp/a" --corpus "$src/corpus" --fuzzers "" --oracle-cases 50 2> "$tmp/a2.log" || {
+  cat "$tmp/a2.log"; fail "resumed campaign"; }
+# Oracles: each emulator this machine has ran its sample, and its counts add up.
+jq -e '[.oracles[] | select(.status == "available") | .cases == .compared + .unsupported and
+        .compared == .agree + .divergences + ([.known[]] | add // 0) and .compared > 0] | all' "$tmp/a/report.json" > /dev/null ||
+  fail "oracle counts do not add up: $(jq -c .oracles "$tmp/a/report.json")"
+jq -e '[.oracles[] | .status | test("^(available|not available here: |not asked for)")] | all' "$tmp/a/report.json" > /dev/null ||
+  fail "an oracle failed: $(jq -c '[.oracles[] | {name, status}]' "$tmp/a/report.json")"
+jq -e '.summary.oracles.compared == ([.oracles[].compared] | add // 0)' "$tmp/a/report.json" > /dev/null || fail "oracle summary"
+if command -v qemu-system-x86_64 > /dev/null && command -v bochs > /dev/null; then
+  jq -e '[.oracles.qemu, .oracles.bochs] | map(.status == "available" and .compared > 0) | all' "$tmp/a/state.json" > /dev/null ||
+    fail "QEMU and Bochs are installed but were not sampled: $(jq -c '[.oracles[] | {status}]' "$tmp/a/state.json")"
+fi
+
 grep -q "resuming" "$tmp/a2.log" || fail "second run did not resume"
 jq -e --argjson c "$cases1" '.random.cases > $c and (.runs | length) == 2' "$tmp/a/state.json" > /dev/null ||
   fail "resume lost or did not add random cases"
 
 # 3. Killed at any moment: the state and the store stay readable, a rerun completes.
-"$bin" campaign --time 30 --engines kvm:stale-cr0-wp --out "$tmp/k" --corpus "$src/corpus" --fuzzers "" 2> "$tmp/k.log" &
+"$bin" campaign --time 30 --engines kvm:stale-cr0-wp --out "$tmp/k" --corpus "$src/corpus" --fuzzers "" --oracle-cases 0 2> "$tmp/k.log" &
 pid=$!
 sleep 4
 kill -9 $pid
@@ -38,7 +52,7 @@ wait $pid 2> /dev/null
 jq -e . "$tmp/k/state.json" > /dev/null || fail "state.json unreadable after kill -9"
 [[ ! -e "$tmp/k/divergences/index.json" ]] || jq -e . "$tmp/k/divergences/index.json" > /dev/null ||
   fail "divergence index unreadable after kill -9"
-"$bin" campaign --time 4 --engines kvm:stale-cr0-wp --out "$tmp/k" --corpus "$src/corpus" --fuzzers "" 2> "$tmp/k2.log"
+"$bin" campaign --time 4 --engines kvm:stale-cr0-wp --out "$tmp/k" --corpus "$src/corpus" --fuzzers "" --oracle-cases 0 2> "$tmp/k2.log"
 [[ $? -eq 1 ]] || { cat "$tmp/k2.log"; fail "a mutant's campaign should end with divergences (exit 1)"; }
 
 # 4. Every stored divergence replays, minimised, with the command the report gives.
@@ -78,7 +92,7 @@ jq -e --arg id "$first" '.divergences[] | select(.id == $id) | .status == "known
 for id in $(jq -r '.divergences[].id' "$tmp/k/divergences/index.json"); do
   "$bin" store mark "$tmp/k" "$id" fixed > /dev/null || fail "store mark fixed"
 done
-"$bin" campaign --time 3 --engines kvm:stale-cr0-wp --out "$tmp/k" --corpus "$src/corpus" --fuzzers '' 2> "$tmp/k3.log"
+"$bin" campaign --time 3 --engines kvm:stale-cr0-wp --out "$tmp/k" --corpus "$src/corpus" --fuzzers '' --oracle-cases 0 2> "$tmp/k3.log"
 [[ $? -eq 1 ]] || fail "a fixed divergence seen again should make the campaign exit 1"
 jq -e '[.divergences[] | select(.status == "new" and (.reason | startswith("seen again")))] | length > 0' \
   "$tmp/k/divergences/index.json" > /dev/null || fail "no fixed entry reopened as new"
@@ -108,7 +122,7 @@ jq '. + {divergence: {target: "fuzz_guest_walk", engines: ["ref", "kvm:stale-cr0
   echo 'exit 1'
 } > "$fz/fuzz_case_json"
 chmod +x "$fz"/*
-"$bin" campaign --time 8 --jobs 2 --engines kvm --out "$tmp/f" --corpus "$src/corpus" --fuzzers "$fz" 2> "$tmp/f.log"
+"$bin" campaign --time 8 --jobs 2 --engines kvm --out "$tmp/f" --corpus "$src/corpus" --fuzzers "$fz" --oracle-cases 0 2> "$tmp/f.log"
 rc=$?
 [[ $rc -eq 1 ]] || { cat "$tmp/f.log"; fail "a campaign whose fuzzers diverge and crash should exit 1, not $rc"; }
 grep -q "fuzzing 2 targets" "$tmp/f.log" || { cat "$tmp/f.log"; fail "the fuzz targets were not found"; }

@@ -110,6 +110,11 @@ expect_grep replay-no-cases-message "no case files found" "$tmp/err"
 "$bin" exhaust --space permissions --out /proc/nope > /dev/null 2>&1; check exhaust-bad-out 2 $?
 
 # Every verb has --help.
+# --engines takes one comma-separated list: the case files after it stay cases.
+"$bin" replay --engines ref,kvm "$src/corpus/guest_walk/4level-smap-implicit-ac1-cpl0.json" \
+  "$src/corpus/guest_walk/32bit-4k-read-sets-a.json" > "$tmp/out"; check engines-then-cases 0 $?
+"$bin" minimize --engines ref,kvm:stale-cr0-wp "$src/corpus/bug_zoo/stale-cr0-wp.json" --out "$tmp/min.json" > "$tmp/out"
+check minimize-engines-then-case 0 $?
 for verb in eval replay rules engines tables mutants exhaust; do "$bin" $verb --help > /dev/null; check "help-$verb" 0 $?; done
 "$bin" --help > /dev/null; check help 0 $?
 

@@ -24,8 +24,17 @@ CLI::App* add_campaign_command(CLI::App& app, CampaignCli& opt) {
       ->capture_default_str();
   c->add_option("--engines", opt.options.engines, "Engines compared with the reference")
       ->delimiter(',')
+      ->allow_extra_args(false)  // one comma-separated list: a positional argument after it is not an engine
       ->capture_default_str();
   c->add_option("--corpus", opt.corpus, "Corpus folder holding bug_zoo/ (the mutants' regression cases); seeds the fuzzers")
+      ->capture_default_str();
+  c->add_option("--oracles", opt.options.oracles, "Emulator oracles to sample, when available here (kvm-hw: on a VT-x host, by name)")
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->check(CLI::IsMember({"qemu", "bochs", "kvm-hw"}))
+      ->capture_default_str();
+  c->add_option("--oracle-cases", opt.options.oracle_cases,
+                "Random guest-paging cases per run on each emulator oracle available (qemu, bochs, kvm-hw); 0 skips")
       ->capture_default_str();
   c->add_option("--fuzzers", opt.fuzzers,
                 "Directory of libFuzzer targets (a `fuzz` preset build); run alongside when present, '' to skip")
@@ -43,7 +52,7 @@ int run_campaign_command(CampaignCli& opt) {
 CLI::App* add_minimize_command(CLI::App& app, MinimizeCli& opt) {
   auto* m = app.add_subcommand("minimize", "Shrink a diverging case while the same divergence persists");
   m->add_option("case", opt.input, "Case file")->required();
-  m->add_option("--engines", opt.engines, "The two engines, baseline first")->delimiter(',')->capture_default_str();
+  m->add_option("--engines", opt.engines, "The two engines, baseline first")->delimiter(',')->allow_extra_args(false)->capture_default_str();
   m->add_option("--out", opt.out, "Where to write the minimal case (default: CASE with .min.json)");
   m->add_option("--budget", opt.budget, "Most candidate cases to try")->capture_default_str();
   return m;

@@ -343,7 +343,7 @@ int main(int argc, char** argv) {
   ReplayOptions ropt;
   auto* replay = app.add_subcommand("replay", "Run cases on engines side by side, with walk traces; exit 1 on divergence");
   replay->add_option("cases", ropt.inputs, "Case files or directories (searched for *.json)")->required();
-  replay->add_option("--engines", ropt.engines, "Engines to run, comma separated")->delimiter(',')->capture_default_str();
+  replay->add_option("--engines", ropt.engines, "Engines to run, comma separated")->delimiter(',')->allow_extra_args(false)->capture_default_str();
   replay->add_flag("--json", ropt.json, "One JSON object per case instead of text");
   replay->add_flag("--summary", ropt.summary, "Print only divergences and a summary");
   replay->add_option("--color", ropt.color, "Highlight differences")->check(CLI::IsMember({"auto", "always", "never"}))->capture_default_str();
@@ -357,7 +357,7 @@ int main(int argc, char** argv) {
   ExhaustCli xopt;
   auto* exhaust = app.add_subcommand("exhaust", "Enumerate a finite space of cases through two engines; exit 1 on divergence");
   exhaust->add_option("--space", xopt.space, "Space to enumerate (see docs/cli.md; an unknown name lists them)")->required();
-  exhaust->add_option("--engines", xopt.engines, "The two engines, baseline first")->delimiter(',')->capture_default_str();
+  exhaust->add_option("--engines", xopt.engines, "The two engines, baseline first")->delimiter(',')->allow_extra_args(false)->capture_default_str();
   exhaust->add_option("--jobs", xopt.jobs, "Threads")->check(CLI::Range(1u, 256u))->capture_default_str();
   exhaust->add_option("--out", xopt.out, "Directory for the first divergent cases (JSON, replayable)");
   exhaust->add_flag("--json", xopt.json, "One JSON object on stdout instead of text (progress stays on stderr)");

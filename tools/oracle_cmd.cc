@@ -7,7 +7,7 @@
 #include <iostream>
 #include <random>
 
-#include "fuzz/decoder.h"
+#include "campaign/oracle_cases.h"
 #include "model/validate.h"
 #include "replay/case_json.h"
 #include "replay/case_reader.h"
@@ -18,38 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr int kOk = 0, kDiverge = 1, kBadInput = 2, kNoEmulator = 3, kNoKvm = 4;
-
-// The case with the emulated CPU's CPUID (Bochs: tigerlake, MAXPHYADDR 40;
-// QEMU: one of a few MAXPHYADDR values so that cases share boots), or nullopt
-// when that makes it an invalid machine state.
-std::optional<mmu::Case> fit(const mmu::Case& c, probe::Emulator e, bool one_cpu) {
-  mmu::Case d = c;
-  using F = mmu::Feature;
-  if (e == probe::Emulator::bochs) {
-    d.cpu.maxphyaddr = 40;
-    d.cpu.vendor = mmu::Vendor::intel;
-    d.cpu.features = probe::bochs_model().features;
-  } else if (e == probe::Emulator::kvm) {
-    const probe::CpuModel h = probe::host_model();
-    d.cpu.maxphyaddr = h.maxphyaddr;
-    d.cpu.vendor = h.vendor;
-    d.cpu.features = h.features;
-  } else {
-    // A few CPU models, so that cases share boots: MAXPHYADDR 36, 40, 46 or
-    // 52, the case's vendor, PSE-36 and 1-GByte pages always reported.
-    static const unsigned ms[] = {36, 40, 46, 52};
-    d.cpu.maxphyaddr = one_cpu ? 46 : ms[c.cpu.maxphyaddr % 4];
-    if (one_cpu) d.cpu.vendor = mmu::Vendor::intel;
-    for (F f : {F::nx, F::pse, F::pse36, F::pdpe1gb, F::smep, F::smap, F::pku, F::pks, F::la57}) d.cpu.features.add(f);
-  }
-  for (auto& h : d.history) {
-    h.maxphyaddr = d.cpu.maxphyaddr;
-    h.vendor = d.cpu.vendor;
-    h.features = d.cpu.features;
-  }
-  if (mmu::validate(d)) return std::nullopt;
-  return d;
-}
 
 }  // namespace
 
@@ -121,7 +89,7 @@ int run_oracle(const OracleCli& opt) {
         }
         if (!opt.fit_cpu) {
           cases.push_back(rec.file->kase);
-        } else if (auto d = fit(rec.file->kase, emu, opt.one_cpu)) {
+        } else if (auto d = fit_case(rec.file->kase, emu, opt.one_cpu)) {
           cases.push_back(*d);
         } else {
           ++dropped;
@@ -130,32 +98,11 @@ int run_oracle(const OracleCli& opt) {
     }
   }
   if (opt.random) {
-    // Random guest-paging cases the probe can run: decoded from random bytes,
-    // then given an explicit access, no VMX/SMX/UINTR/KL, no EFER bits but
-    // SCE/LME/LMA/NXE, no virtual-8086 mode, paging on, and the emulated CPU's
-    // CPUID; those that are then invalid are drawn again.
+    // Random guest-paging cases the probe can run (campaign/oracle_cases.h).
     std::mt19937_64 rng(opt.seed);
-    fuzz::DecodeOptions dopt;
-    dopt.shape = fuzz::Shape::guest;
-    dopt.shadow_stack = false;
-    dopt.cr4_clear = mmu::cr4::VMXE | mmu::cr4::SMXE | mmu::cr4::UINTR | mmu::cr4::KL;
-    if (emu == probe::Emulator::bochs) dopt.cr4_clear |= mmu::cr4::LA57 | mmu::cr4::PKS;
-    if (emu == probe::Emulator::qemu) dopt.cr4_clear |= mmu::cr4::CET;
-    std::size_t made = 0, attempts = 0;
-    while (made < opt.random && attempts++ < 50 * opt.random) {
-      std::vector<std::uint8_t> bytes(53 + 9 * 6 + (rng() % 24));
-      for (auto& b : bytes) b = static_cast<std::uint8_t>(rng());
-      mmu::Case c = fuzz::decode(bytes, dopt);
-      c.access.implicit = false;
-      c.cpu.efer &= mmu::efer::SCE | mmu::efer::LME | mmu::efer::LMA | mmu::efer::NXE;
-      c.cpu.rflags &= ~mmu::rflags::VM;
-      c.history.clear();
-      if (mmu::paging_mode(c.cpu) == mmu::PagingMode::none) continue;
-      if (auto d = fit(c, emu, opt.one_cpu)) {
-        d->name = fmt::format("random seed {} #{}", opt.seed, made);
-        cases.push_back(std::move(*d));
-        ++made;
-      }
+    for (mmu::Case& c : random_oracle_cases(emu, opt.random, rng, opt.one_cpu)) {
+      c.name = fmt::format("random seed {} #{}", opt.seed, cases.size());
+      cases.push_back(std::move(c));
     }
   }
   if (cases.empty()) {

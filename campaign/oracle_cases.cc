@@ -1,0 +1,61 @@
+#include "campaign/oracle_cases.h"
+
+#include "fuzz/decoder.h"
+#include "model/validate.h"
+#include "replay/probe_batch.h"
+
+namespace mmucheck {
+
+std::optional<mmu::Case> fit_case(const mmu::Case& c, probe::Emulator e, bool one_cpu) {
+  mmu::Case d = c;
+  using F = mmu::Feature;
+  if (e == probe::Emulator::bochs) {
+    d.cpu.maxphyaddr = 40;
+    d.cpu.vendor = mmu::Vendor::intel;
+    d.cpu.features = probe::bochs_model().features;
+  } else if (e == probe::Emulator::kvm) {
+    const probe::CpuModel h = probe::host_model();
+    d.cpu.maxphyaddr = h.maxphyaddr;
+    d.cpu.vendor = h.vendor;
+    d.cpu.features = h.features;
+  } else {
+    // A few CPU models, so that cases share boots: MAXPHYADDR 36, 40, 46 or
+    // 52, the case's vendor, PSE-36 and 1-GByte pages always reported.
+    static const unsigned ms[] = {36, 40, 46, 52};
+    d.cpu.maxphyaddr = one_cpu ? 46 : ms[c.cpu.maxphyaddr % 4];
+    if (one_cpu) d.cpu.vendor = mmu::Vendor::intel;
+    for (F f : {F::nx, F::pse, F::pse36, F::pdpe1gb, F::smep, F::smap, F::pku, F::pks, F::la57}) d.cpu.features.add(f);
+  }
+  for (auto& h : d.history) {
+    h.maxphyaddr = d.cpu.maxphyaddr;
+    h.vendor = d.cpu.vendor;
+    h.features = d.cpu.features;
+  }
+  if (mmu::validate(d)) return std::nullopt;
+  return d;
+}
+
+std::vector<mmu::Case> random_oracle_cases(probe::Emulator e, std::size_t n, std::mt19937_64& rng, bool one_cpu) {
+  fuzz::DecodeOptions opt;
+  opt.shape = fuzz::Shape::guest;
+  opt.shadow_stack = false;
+  opt.cr4_clear = mmu::cr4::VMXE | mmu::cr4::SMXE | mmu::cr4::UINTR | mmu::cr4::KL;
+  if (e == probe::Emulator::bochs) opt.cr4_clear |= mmu::cr4::LA57 | mmu::cr4::PKS;
+  if (e == probe::Emulator::qemu) opt.cr4_clear |= mmu::cr4::CET;
+  std::vector<mmu::Case> out;
+  std::vector<std::uint8_t> bytes;
+  for (std::size_t attempts = 0; out.size() < n && attempts < 50 * n; ++attempts) {
+    bytes.resize(53 + 9 * 6 + (rng() % 24));
+    for (auto& b : bytes) b = static_cast<std::uint8_t>(rng());
+    mmu::Case c = fuzz::decode(bytes, opt);
+    c.access.implicit = false;
+    c.cpu.efer &= mmu::efer::SCE | mmu::efer::LME | mmu::efer::LMA | mmu::efer::NXE;
+    c.cpu.rflags &= ~mmu::rflags::VM;
+    c.history.clear();
+    if (mmu::paging_mode(c.cpu) == mmu::PagingMode::none) continue;
+    if (auto d = fit_case(c, e, one_cpu)) out.push_back(std::move(*d));
+  }
+  return out;
+}
+
+}  // namespace mmucheck
