@@ -106,7 +106,8 @@ const std::vector<KnownDivergence>& registry() {
          if (ref.outcome.kind != mmu::OutcomeKind::ept_misconfig || kvm.kind == mmu::OutcomeKind::ept_misconfig)
            return false;
          return ept_walk_meets_2m_leaf(*c.ept, ref.outcome.gpa);
-       }},
+       },
+       "kvm-src"},
       {"1g-page-without-cpuid-support",
        "With TDP, KVM takes 1-GByte page support from the host, not from the guest's CPUID "
        "(guest_can_use_gbpages(), deliberately: the hardware walker does the same), so on a host with 1-GByte "
