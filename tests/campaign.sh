@@ -25,7 +25,7 @@ cases1=$(jq .random.cases "$tmp/a/state.json")
 
 # 2. Resume: the same DIR continues (more random cases, two runs, nothing redone).
 # (The resumed run skips the finished proofs, so its oracle phase starts at once.)
-"$bin" campaign --time 4 --engines kvm --out "$tmp/a" --corpus "$src/corpus" --fuzzers "" --oracle-cases 50 2> "$tmp/a2.log" || {
+"$bin" campaign --time 10 --engines kvm --out "$tmp/a" --corpus "$src/corpus" --fuzzers "" --oracle-cases 50 2> "$tmp/a2.log" || {
   cat "$tmp/a2.log"; fail "resumed campaign"; }
 # Oracles: each emulator this machine has ran its sample, and its counts add up.
 jq -e '[.oracles[] | select(.status == "available") | .cases == .compared + .unsupported and
