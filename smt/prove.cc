@@ -32,7 +32,7 @@ constexpr KnownFinding kKnown[] = {
      "with TDP KVM takes 1-GByte page support from the host (guest_can_use_gbpages()), so the PDPTE maps a "
      "1-GByte page where the SDM makes PS reserved (docs/kvm-src.md; replay/known.h)"},
     {"ept-1g-cap-allows-2m-pages", "T4-ept-misconfig",
-     "kvm-src: L1's EPT capabilities report 1-GByte pages but not 2-MByte pages, an EPT PDE with bit 7 = 1",
+     "L1's EPT capabilities report 1-GByte pages but not 2-MByte pages, an EPT PDE with bit 7 = 1",
      "KVM's nested EPT MMU keeps one huge-page level (ept_caps_to_lpage_level(): 1G whenever the 1-GByte bit is "
      "set), so such a PDE maps a 2-MByte page; the SDM (3C 29.3.3.1) makes it a misconfiguration (docs/kvm-src.md; "
      "replay/known.h)"},

@@ -768,10 +768,9 @@ Query t4_ept_misconfig(Env& env) {
   Query q{domain, kvm_present == sdm_present && sdm_present.implies(kvm_bad == sdm_bad), {}, {}, {}};
   // docs/kvm-src.md: KVM's nested EPT MMU knows one huge-page level
   // (ept_caps_to_lpage_level()), so the 1-GByte capability alone lets 2-MByte
-  // leaves through. A finding about the kernel's own code (kvm-src); the kvm
-  // engine keeps the two capabilities apart.
-  if (env.subject.engine.starts_with("kvm-src"))
-    q.known.emplace_back("ept-1g-cap-allows-2m-pages", caps.pages_1g && !caps.pages_2m && s.level == 2 && s.entry.bit(7));
+  // leaves through: a finding about KVM (found in its own code, kvm-src; the
+  // kvm engine models it).
+  q.known.emplace_back("ept-1g-cap-allows-2m-pages", caps.pages_1g && !caps.pages_2m && s.level == 2 && s.entry.bit(7));
   q.describe = [=](const Model& m) {
     return describe(EptRoleSpace::from_model(m, caps)) + "; level " + std::to_string(m.value(s.level)) + " EPT entry " +
            hex(m.value(s.entry)) + "; SDM: " + (m.holds(sdm_present) ? "present, " : "not present, ") +

@@ -30,6 +30,7 @@ using Statuses = std::map<std::string, smt::Status>;
 const std::map<std::string, std::string> kMainlineKnown{
     {"T3-reserved-bits", "pse36-fixed-bits"},
     {"T7-error-code", "id-in-32bit-paging"},
+    {"T4-ept-misconfig", "ept-1g-cap-allows-2m-pages"},
 };
 
 // For every bug-zoo mutant: the theorems it breaks. Every other theorem must

@@ -63,16 +63,19 @@ void MmuAlgorithm::update_ept_permission_bitmask(const EptRole&, EptTables& t) c
 }
 
 // Indexed [bit 7][level - 1]; `high` = bits M..51.
-//   EPML5E/EPML4E: high | 7:3          EPDPTE: high | 6:3 | (7 without 1G)   EPDE: high | 6:3 | (7 without 2M)
+//   EPML5E/EPML4E: high | 7:3          EPDPTE: high | 6:3 | (7 without 1G)   EPDE: high | 6:3 | (7 without 2M or 1G)
 //   EPTE: high (5:3 is the memory type, 7 ignored)
-//   1-GByte leaf: high | 29:12 | (7 without 1G)    2-MByte leaf: high | 20:12 | (7 without 2M)
+//   1-GByte leaf: high | 29:12 | (7 without 1G)    2-MByte leaf: high | 20:12 | (7 without 2M or 1G)
 // bad_mt_xwr, indexed by entry bits 5:0 (memory type 5:3, XWR 2:0):
 //   memory type 2, 3 or 7: every XWR;  XWR 010 or 110: every type;  XWR 100 unless execute-only is supported.
 void MmuAlgorithm::reset_ept_rsvds_bits_mask(const EptRole& role, EptTables& t) const {
   auto& m = t.rsvd_bits_mask;
   const u64 high = rsvd_bits(role.maxphyaddr, 51);
   const u64 no_1g = role.pages_1g ? 0 : rsvd_bits(7, 7);
-  const u64 no_2m = role.pages_2m ? 0 : rsvd_bits(7, 7);
+  // KVM keeps one huge-page level from L1's EPT capabilities (1 GByte
+  // whenever that bit is set), so 1-GByte support lets 2-MByte leaves through
+  // too: the finding ept-1g-cap-allows-2m-pages (replay/known.h).
+  const u64 no_2m = role.pages_2m || role.pages_1g ? 0 : rsvd_bits(7, 7);
   m[0][4] = high | rsvd_bits(3, 7);
   m[0][3] = high | rsvd_bits(3, 7);
   m[0][2] = high | rsvd_bits(3, 6) | no_1g;
