@@ -286,7 +286,28 @@ class Campaign {
   // or two), compared with the reference as `mmucheck oracle` does
   // (replay/probe_compare.h: known deviations counted as known, hangs and
   // crashes blamed on their own case).
+  //
+  // Whether the phase runs is decided once, at its start (before half the
+  // budget), for every oracle alike: a slow first emulator must not crowd out
+  // the next. The emulators are processes of their own, so with jobs to spare
+  // they are sampled at once, one thread each; the results are recorded after.
+  struct OracleSample {
+    std::string name;
+    json* st = nullptr;
+    std::unique_ptr<probe::Runner> runner;
+    std::uint64_t seed = 1;
+    unsigned wanted = 0;  // cases to draw
+    std::vector<mmu::Case> cases;
+    std::uint64_t drawn_unsupported = 0;
+    std::map<std::string, std::uint64_t> drawn_unsupported_reasons;
+    probe::OracleReport rep;
+    std::optional<std::string> error;
+    double seconds = 0;
+  };
+
   void oracles() {
+    const bool in_budget = o_.oracle_cases > 0 && elapsed() <= 0.5 * o_.seconds;
+    std::vector<OracleSample> samples;
     for (const auto e : {probe::Emulator::qemu, probe::Emulator::bochs, probe::Emulator::kvm}) {
       const std::string name(probe::emulator_engine_name(e));
       json& st = state_["oracles"][name];
@@ -301,20 +322,31 @@ class Campaign {
       // boot at a time) must not hold the campaign past its time.
       probe::RunnerOptions ro;
       ro.deadline = start_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(0.6 * o_.seconds));
-      probe::Runner runner(e, ro);
-      if (const auto why = runner.unavailable()) {
+      auto runner = std::make_unique<probe::Runner>(e, ro);
+      if (const auto why = runner->unavailable()) {
         st["status"] = "not available here: " + *why;
         continue;
       }
-      if (o_.oracle_cases == 0 || elapsed() > 0.5 * o_.seconds) {
+      if (!in_budget) {
         st["status"] = "available; not run this time (budget)";
         continue;
       }
-      try {
-        run_oracle(name, runner, st);
-      } catch (const std::exception& e) {  // an emulator that fails here must not end the campaign
-        st["status"] = fmt::format("failed: {}", e.what());
-        log_ << fmt::format("campaign: oracle {} failed: {}\n", name, e.what());
+      samples.push_back({.name = name, .st = &st, .runner = std::move(runner),
+                         .seed = st.value("next_seed", std::uint64_t{1}), .wanted = o_.oracle_cases});
+    }
+    if (jobs_ >= 2 && samples.size() >= 2) {
+      std::vector<std::thread> threads;
+      for (OracleSample& s : samples) threads.emplace_back([this, &s] { sample_oracle(s); });
+      for (auto& t : threads) t.join();
+    } else {
+      for (OracleSample& s : samples) sample_oracle(s);
+    }
+    for (OracleSample& s : samples) {
+      if (s.error) {  // an emulator that fails here must not end the campaign
+        (*s.st)["status"] = fmt::format("failed: {}", *s.error);
+        log_ << fmt::format("campaign: oracle {} failed: {}\n", s.name, *s.error);
+      } else {
+        record_oracle(s);
       }
       save_state();
     }
@@ -341,32 +373,43 @@ class Campaign {
     mmu::Outcome o_;
   };
 
-  void run_oracle(const std::string& name, probe::Runner& runner, json& st) {
+  // Draws the sample and runs it; touches nothing shared (it may run on a
+  // thread of its own beside another oracle's).
+  static void sample_oracle(OracleSample& s) {
     const auto t0 = Clock::now();
-    std::uint64_t drawn_unsupported = 0;
+    try {
+      // Fitted to the emulated CPU, so that they share a boot or a few.
+      std::mt19937_64 rng(s.seed++ ^ 0x6f7261636c65ULL);  // "oracle": apart from the random phase's seeds
+      for (mmu::Case& x : random_oracle_cases(*probe_emulator(s.name), s.wanted, rng)) {
+        if (const auto why = s.runner->unsupported(x)) {
+          ++s.drawn_unsupported;
+          ++s.drawn_unsupported_reasons[*why];
+        } else {
+          s.cases.push_back(std::move(x));
+        }
+      }
+      std::vector<const mmu::Case*> ptrs;
+      for (const mmu::Case& x : s.cases) ptrs.push_back(&x);
+      s.rep = probe::compare_with_reference(*s.runner, ptrs);
+    } catch (const std::exception& e) {
+      s.error = e.what();
+    }
+    s.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+
+  void record_oracle(const OracleSample& s) {
+    json& st = *s.st;
+    const std::string& name = s.name;
+    const probe::OracleReport& rep = s.rep;
     auto count_unsupported = [&](const std::string& reason, std::uint64_t n) {
       const std::string why = reason.substr(0, reason.find(':'));  // without the case-specific tail
       st["unsupported_reasons"][why] = st["unsupported_reasons"].value(why, std::uint64_t{0}) + n;
     };
-    // Fitted to the emulated CPU, so that they share a boot or a few.
-    std::uint64_t seed = st.value("next_seed", std::uint64_t{1});
-    std::mt19937_64 rng(seed++ ^ 0x6f7261636c65ULL);  // "oracle": apart from the random phase's seeds
-    std::vector<mmu::Case> cases;
-    for (mmu::Case& x : random_oracle_cases(*probe_emulator(name), o_.oracle_cases, rng)) {
-      if (const auto why = runner.unsupported(x)) {
-        ++drawn_unsupported;
-        count_unsupported(*why, 1);
-      } else {
-        cases.push_back(std::move(x));
-      }
-    }
-    std::vector<const mmu::Case*> ptrs;
-    for (const mmu::Case& x : cases) ptrs.push_back(&x);
-    const probe::OracleReport rep = probe::compare_with_reference(runner, ptrs);
+    for (const auto& [why, n] : s.drawn_unsupported_reasons) count_unsupported(why, n);
     for (const auto& [why, n] : rep.unsupported_by_reason) count_unsupported(why, n);
     for (const auto& [id, n] : rep.known_by_id) st["known"][id] = st["known"].value(id, std::uint64_t{0}) + n;
     for (const probe::Finding& f : rep.findings) {
-      const mmu::Case& fc = cases.at(f.index);
+      const mmu::Case& fc = s.cases.at(f.index);
       if (f.kind == "diverge") {
         divergence(Observed(name, f.observed), fc, "oracle " + name);
         continue;
@@ -377,18 +420,17 @@ class Campaign {
       if (store_.record(sig, "ref," + name, fc, [&] { return fc; }))
         log_ << fmt::format("campaign: new divergence (oracle {}): {}\n", name, sig);
     }
-    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     const std::uint64_t divergences = rep.diverge + rep.unexpected + rep.hang + rep.crash;
-    st["cases"] = st["cases"].get<std::uint64_t>() + drawn_unsupported + rep.cases;
+    st["cases"] = st["cases"].get<std::uint64_t>() + s.drawn_unsupported + rep.cases;
     st["compared"] = st["compared"].get<std::uint64_t>() + rep.compared;
     st["agree"] = st["agree"].get<std::uint64_t>() + rep.agree;
-    st["unsupported"] = st["unsupported"].get<std::uint64_t>() + drawn_unsupported + rep.unsupported;
+    st["unsupported"] = st["unsupported"].get<std::uint64_t>() + s.drawn_unsupported + rep.unsupported;
     st["divergences"] = st["divergences"].get<std::uint64_t>() + divergences;
-    st["seconds"] = st["seconds"].get<double>() + secs;
-    st["next_seed"] = seed;
+    st["seconds"] = st["seconds"].get<double>() + s.seconds;
+    st["next_seed"] = s.seed;
     st["status"] = "available";
     log_ << fmt::format("campaign: oracle {}: {} cases in {:.1f} s: {} agree, {} known deviations, {} diverge, {} unsupported\n",
-                        name, rep.cases, secs, rep.agree, rep.known, divergences, rep.unsupported);
+                        name, rep.cases, s.seconds, rep.agree, rep.known, divergences, rep.unsupported);
   }
 
   // ---- random structured cases for the rest of the time --------------------------

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 namespace mmucheck::probe {
@@ -48,6 +50,22 @@ struct Proc {
 Proc run_process(const std::vector<std::string>& argv, const std::string& out, const std::string& log,
                  std::chrono::milliseconds timeout, const std::vector<std::string>& env_add) {
   Proc p;
+  // Everything the child needs is made before fork(): after it, the child of
+  // a threaded process (the campaign samples emulators on threads of their
+  // own) must not allocate, since another thread may hold the heap's lock.
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::vector<char*> envp;
+  for (char** e = environ; *e; ++e) {
+    const std::string_view var(*e);
+    const bool replaced = std::any_of(env_add.begin(), env_add.end(), [&](const std::string& a) {
+      return var.substr(0, var.find('=') + 1) == std::string_view(a).substr(0, a.find('=') + 1);
+    });
+    if (!replaced) envp.push_back(*e);
+  }
+  for (const std::string& e : env_add) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
@@ -59,11 +77,7 @@ Proc run_process(const std::vector<std::string>& argv, const std::string& out, c
     dup2(in, 0);
     dup2(o >= 0 ? o : in, 1);
     dup2(err >= 0 ? err : in, 2);
-    for (const std::string& e : env_add) putenv(const_cast<char*>(e.c_str()));
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
+    execve(args[0], args.data(), envp.data());
     _exit(127);
   }
   setpgid(pid, pid);
