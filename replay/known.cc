@@ -46,6 +46,14 @@ bool ept_walk_meets_2m_leaf(const mmu::EptState& ept, u64 gpa) {
   return false;
 }
 
+// Whether `pred` holds for an outcome `v` allows: its own or an alternative's.
+template <class Pred>
+bool any_allowed(const mmu::Verdict& v, const Pred& pred) {
+  if (pred(v.outcome)) return true;
+  return std::any_of(v.alternatives.begin(), v.alternatives.end(),
+                     [&](const mmu::Verdict& a) { return any_allowed(a, pred); });
+}
+
 // The PDPTE a 4- or 5-level walk of `c` reads, if it gets there.
 bool long_mode_pdpte(const mmu::Case& c, u64& pdpte) {
   const auto mode = mmu::paging_mode(c.cpu);
@@ -103,13 +111,17 @@ const std::vector<KnownDivergence>& registry() {
        [](const mmu::Case& c, const mmu::Verdict& ref, const mmu::Outcome& kvm) {
          if (!c.ept || !c.ept->features.has(mmu::EptFeature::pages_1g) || c.ept->features.has(mmu::EptFeature::pages_2m))
            return false;
-         // KVM walks on through the 2-MByte leaf, so whatever it meets later
-         // (in a nested walk possibly another misconfiguration, at another
-         // guest-physical address) follows from the same finding.
-         if (ref.outcome.kind != mmu::OutcomeKind::ept_misconfig ||
-             (kvm.kind == mmu::OutcomeKind::ept_misconfig && kvm.gpa == ref.outcome.gpa))
-           return false;
-         return ept_walk_meets_2m_leaf(*c.ept, ref.outcome.gpa);
+         // One of the outcomes the reference allows is that misconfiguration
+         // (where the SDM leaves the order open, e.g. a guest A/D update's
+         // EPT violation first, it is an alternative). KVM walks on through
+         // the 2-MByte leaf, so whatever it meets later (in a nested walk
+         // possibly another misconfiguration, at another guest-physical
+         // address) follows from the same finding.
+         return any_allowed(ref, [&](const mmu::Outcome& o) {
+           return o.kind == mmu::OutcomeKind::ept_misconfig &&
+                  !(kvm.kind == mmu::OutcomeKind::ept_misconfig && kvm.gpa == o.gpa) &&
+                  ept_walk_meets_2m_leaf(*c.ept, o.gpa);
+         });
        }},
       {"1g-page-without-cpuid-support",
        "With TDP, KVM takes 1-GByte page support from the host, not from the guest's CPUID "
