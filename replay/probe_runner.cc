@@ -324,8 +324,10 @@ void Runner::run_group(const CpuModel& cpu, std::vector<Prepared*> batch, std::v
     std::vector<std::size_t> left_idx;
     for (std::size_t i = 0; i < b.size(); ++i) {
       CaseResult& r = out[idx[i]];
-      if (auto it = raw.out.results.find(b[i]->seq); it != raw.out.results.end()) {
-        const Observed o = observe(*b[i], it->second);
+      const auto vt = b[i]->vmx ? raw.out.vmx_results.find(b[i]->seq) : raw.out.vmx_results.end();
+      const auto it = b[i]->vmx ? raw.out.results.end() : raw.out.results.find(b[i]->seq);
+      if (vt != raw.out.vmx_results.end() || it != raw.out.results.end()) {
+        const Observed o = b[i]->vmx ? observe_vmx(*b[i], vt->second) : observe(*b[i], it->second);
         r.outcome = o.outcome;
         r.detail = o.detail;
         r.status = o.status == Observed::Status::ok          ? CaseResult::Status::ok

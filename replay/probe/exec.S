@@ -353,6 +353,43 @@ t32:    mov eax, cr0
 t64:    mov rax, [rip + tr_entry]
         jmp rax
 
+/* unsigned probe_vmlaunch(u64 va, u64 *rax_out): VMLAUNCH with RDI = va and
+ * RAX = 0 (L2's code reads or writes [rdi]). Returns PROBE_LAUNCH_* ; on a VM
+ * exit *rax_out is L2's RAX (the byte a read got). HOST_RSP/HOST_RIP are
+ * written here because only here are they known. */
+        .globl probe_vmlaunch
+probe_vmlaunch:
+        push rbx
+        push rbp
+        push r12
+        push r13
+        push r14
+        push r15
+        push rsi
+        mov rax, 0x6c14          /* HOST_RSP */
+        vmwrite rax, rsp
+        lea rdx, [rip + vmx_exit]
+        mov rax, 0x6c16          /* HOST_RIP */
+        vmwrite rax, rdx
+        xor eax, eax
+        vmlaunch
+        mov eax, PROBE_LAUNCH_FAIL_VALID
+        jnc 1f
+        mov eax, PROBE_LAUNCH_FAIL_INVALID
+1:      pop rsi
+        jmp 2f
+vmx_exit:
+        pop rsi
+        mov [rsi], rax
+        xor eax, eax
+2:      pop r15
+        pop r14
+        pop r13
+        pop r12
+        pop rbp
+        pop rbx
+        ret
+
 /* From a 64-bit handler (bridge tables, identity): to compatibility mode */
         .globl go_home64
 go_home64:
