@@ -11,38 +11,6 @@
 #include "replay/replay.h"
 
 namespace mmucheck::probe {
-namespace {
-
-// The probe sees the entries' final values, not the order the CPU wrote them
-// in: put the observed writes in the order `v` lists the same entries
-// (required ones, then optional ones), the rest after them.
-mmu::Outcome ordered_like(const mmu::Outcome& o, const mmu::Verdict& v) {
-  mmu::Outcome r = o;
-  r.writes.clear();
-  std::vector<bool> taken(o.writes.size(), false);
-  auto take = [&](const mmu::WriteList& order) {
-    for (const mmu::Write& w : order)
-      for (std::size_t i = 0; i < o.writes.size(); ++i)
-        if (!taken[i] && o.writes[i].space == w.space && o.writes[i].addr == w.addr) {
-          taken[i] = true;
-          r.writes.push(o.writes[i]);
-        }
-  };
-  take(v.outcome.writes);
-  take(v.optional_writes);
-  for (std::size_t i = 0; i < o.writes.size(); ++i)
-    if (!taken[i]) r.writes.push(o.writes[i]);
-  return r;
-}
-
-bool accepts_any_order(const mmu::Verdict& v, const mmu::Outcome& o) {
-  if (mmu::accepts(v, o) || mmu::accepts(v, ordered_like(o, v))) return true;
-  for (const mmu::Verdict& alt : v.alternatives)
-    if (accepts_any_order(alt, o)) return true;
-  return false;
-}
-
-}  // namespace
 
 OracleReport compare_with_reference(Runner& runner, std::span<const mmu::Case* const> cases) {
   OracleReport rep;
@@ -78,7 +46,7 @@ OracleReport compare_with_reference(Runner& runner, std::span<const mmu::Case* c
     }
     // EPT cases: the observed writes come from two tables read back after the
     // access; their interleaving is not observable (see ordered_like).
-    const bool ok = cases[i]->ept ? accepts_any_order(ref, observed) : mmu::accepts(ref, observed);
+    const bool ok = accepts_observed(*cases[i], ref, observed);
     if (r.status == CaseResult::Status::ok && ok) {
       ++rep.agree;
       continue;

@@ -20,7 +20,7 @@ extern u64 tr_efer, tr_cr4, tr_cr0, tr_bridge, tr_entry;
 extern u32 tr_long, home_efer;
 extern u8 in_run;
 unsigned probe_run(void);
-unsigned probe_vmlaunch(u64 va, u64 *rax_out);
+unsigned probe_vmlaunch(u64 va, u64 *rax_out, u64 pkru);
 
 /* data page offsets: exec.S */
 #define D_GDT 0x000
@@ -663,7 +663,7 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
   __asm__ volatile("sgdt %0; sidt %1" : "=m"(vmx_desc_gdt), "=m"(vmx_desc_idt));
   vmw(0x6c00, rdcr0());
   vmw(0x6c02, rdcr3());
-  vmw(0x6c04, rdcr4());
+  vmw(0x6c04, rdcr4() & ~(1ull << 22)); /* no PKE after an exit: L1 must not be checked against L2's PKRU */
   vmw(0x0c00, 0x10);
   vmw(0x0c02, 0x08);
   vmw(0x0c04, 0x10);
@@ -718,13 +718,15 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
   vmw(0x6822, 0);
   vmw(0x6824, 0);
   vmw(0x6826, 0);
-  if (c->cr4 & (1u << 22)) { /* PKRU is not switched by VMX: L2 gets the case's */
-    __asm__ volatile("wrpkru" ::"a"(c->pkru), "c"(0), "d"(0));
-  }
   u64 rax = 0;
+  /* PKRU is not switched by VMX: L2 gets the case's, loaded at the last moment */
+  const u64 pk = (c->cr4 & (1u << 22)) ? (1ull << 32) | c->pkru : 0;
   if (vmx_fail) res->launch = PROBE_LAUNCH_FAIL_VALID, res->insn_error = 0xffff;
-  else res->launch = (u8)probe_vmlaunch(c->va, &rax);
-  if (c->cr4 & (1u << 22)) __asm__ volatile("wrpkru" ::"a"(0), "c"(0), "d"(0));
+  else res->launch = (u8)probe_vmlaunch(c->va, &rax, pk);
+  if (pk && res->launch == PROBE_LAUNCH_EXITED) { /* PKRU back to 0 for the next case */
+    wrcr4(rdcr4() | (1u << 22));
+    __asm__ volatile("wrpkru" ::"a"(0), "c"(0), "d"(0));
+  }
   res->seq = c->seq;
   if (res->launch == PROBE_LAUNCH_FAIL_VALID && !res->insn_error) res->insn_error = (u32)vmr(0x4400);
   if (res->launch == PROBE_LAUNCH_EXITED) {
