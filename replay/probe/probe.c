@@ -335,7 +335,9 @@ static u32 has_pks, has_pku;
 
 /* Returns 0 when the case ran (result filled), else the reason it did not. */
 static const char *run_case(const struct probe_case *c, struct probe_result *res) {
-  if (c->mode < PROBE_MODE_32 || c->mode > PROBE_MODE_L5) return "bad mode";
+  if (c->kind != PROBE_SELFTEST_CRASH && c->kind != PROBE_SELFTEST_HANG &&
+      (c->mode < PROBE_MODE_32 || c->mode > PROBE_MODE_L5))
+    return "bad mode";
   if (c->kind == PROBE_SELFTEST_CRASH) { /* a triple fault: no IDT, then an exception */
     static const struct __attribute__((packed)) { u16 lim; u64 base; } none = {0, 0};
     __asm__ volatile("lidt %0; int3" ::"m"(none));
@@ -583,6 +585,7 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
   const struct probe_entry *e = (const struct probe_entry *)(v + 1);
   const u64 *rb = (const u64 *)(e + c->nentries);
   const unsigned gmode = c->mode & 0xf;
+  if (c->kind == PROBE_SELFTEST_CRASH || c->kind == PROBE_SELFTEST_HANG) return run_case(c, 0);
   if (gmode != PROBE_MODE_32 && gmode != PROBE_MODE_L4) return "VMX case: L2 paging mode not staged";
   if (c->kind > PROBE_FETCH || c->cpl > 3) return "bad kind or cpl";
   if (c->nreadback > PROBE_MAX_READBACK_VMX) return "too many readback entries";
