@@ -236,35 +236,50 @@ const std::vector<KnownDeviation>& table() {
          // the reference with EPT write permission on the leaves that map the
          // guest's paging structures (and only those: the final access keeps its own)
          const unsigned M = c.cpu.maxphyaddr;
-         auto leaf_of = [&](u64 gpa) -> std::optional<u64> {
+         // the EPT entries on the way to `gpa` (present ones), leaf last
+         auto path_of = [&](u64 gpa) {
+           std::vector<u64> path;
            u64 table = c.ept->eptp & mmu::bits(M - 1, 12);
            for (unsigned level = c.ept->levels(); level >= 1; --level) {
              const unsigned shift = 12 + 9 * (level - 1);
              const u64 a = table + 8 * mmu::field(gpa, shift + 8, shift);
              const u64 e = c.ept->memory.read(a);
-             if (!(e & 7)) return std::nullopt;
-             if (level == 1 || (level <= 3 && (e & 0x80))) return a;
+             if (!(e & 7)) break;
+             path.push_back(a);
+             if (level == 1 || (level <= 3 && (e & 0x80))) break;
              table = e & mmu::bits(M - 1, 12);
            }
-           return std::nullopt;
+           return path;
          };
          std::vector<u64> guest_entries;
          for (const mmu::TraceStep& s : t.steps)
            if (s.space == mmu::Space::guest && s.kind == mmu::StepKind::entry) guest_entries.push_back(s.addr);
-         // the final access's leaf (from the guest walk's end) must stay as it is
-         std::optional<u64> final_leaf;
-         if (v.outcome.kind == mmu::OutcomeKind::ok && v.outcome.has_ept) final_leaf = leaf_of(v.outcome.gpa);
+         // a write's final translation must keep its own permissions: leave
+         // alone the entries on the final page's path (a read or fetch does
+         // not depend on W)
+         std::vector<u64> keep;
+         if (c.access.kind == mmu::AccessKind::write) {
+           auto note = [&](const mmu::Verdict& x) {
+             const bool final_gpa = x.outcome.kind == mmu::OutcomeKind::ok ||
+                                    (x.outcome.kind == mmu::OutcomeKind::ept_violation &&
+                                     (x.outcome.qualification & mmu::eptq::TRANSLATED));
+             if (final_gpa)
+               for (u64 a : path_of(x.outcome.gpa)) keep.push_back(a);
+           };
+           note(v);
+           for (const mmu::Verdict& a : v.alternatives) note(a);
+         }
          mmu::Case d = c;
          bool changed = false;
-         for (u64 g : guest_entries) {
-           const auto l = leaf_of(g);
-           if (!l || l == final_leaf) continue;
-           const u64 e = c.ept->memory.read(*l);
-           if ((e & 1) && !(e & 2)) {
-             d.ept->memory.set(*l, e | 2);
-             changed = true;
+         for (u64 g : guest_entries)
+           for (u64 a : path_of(g)) {
+             if (std::find(keep.begin(), keep.end(), a) != keep.end()) continue;
+             const u64 e = d.ept->memory.read(a);
+             if ((e & 1) && !(e & 2)) {
+               d.ept->memory.set(a, e | 2);
+               changed = true;
+             }
            }
-         }
          if (!changed) return;
          mmu::Trace t2;
          mmu::Verdict alt = mmu::reference::evaluate(d, &t2);
