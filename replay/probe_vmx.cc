@@ -15,6 +15,7 @@
 #include <cstring>
 #include <set>
 
+#include "model/ept.h"
 #include "replay/probe_batch.h"
 
 namespace mmucheck::probe {
@@ -87,9 +88,7 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   const PagingMode mode = mmu::paging_mode(c.cpu);
   const mmu::CpuState& s = c.cpu;
   const u64 va = c.access.addr;
-  if (mode == PagingMode::pae)
-    return unsupported("PAE paging under EPT: the PDPTEs would have to be loaded by L2's own MOV to CR3 through EPT, "
-                       "which the probe does not stage");
+
   if (mode == PagingMode::level5) return unsupported("5-level guest paging under EPT is not staged by the probe");
   if (ept.levels() != 4 && ept.levels() != 5)
     return unsupported(fmt::format("EPTP page-walk length {}: the VM entry would fail", ept.levels()));
@@ -107,6 +106,53 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   if (mode == PagingMode::none) {
     guest_leaf = true;
     gpa_final = va;
+  } else if (mode == PagingMode::pae) {
+    // With EPT, VM entry loads the PDPTEs from the VMCS, not through EPT from
+    // CR3 as a MOV to CR3 would (3C 27.3.2.4, 29.3.3.2): the probe can stand in
+    // for that load only where it has no observable effect of its own -- the
+    // load's EPT translation succeeds and sets no accessed flag, and no PDPTE
+    // has a reserved bit (that would be a VM-entry failure, not the #GP).
+    top_page = s.cr3 & mask(31, 12);
+    const u64 pdpt = s.cr3 & mask(31, 5);
+    top_index = static_cast<unsigned>(mmu::field(va, 31, 30));
+    mmu::EptRequest r;
+    r.gpa = pdpt;
+    r.read = true;
+    r.gla_valid = false;
+    r.translated = false;
+    mmu::WriteList w, wo;
+    const mmu::EptResult res = mmu::ept_translate(ept, M, r, w, wo, nullptr);
+    if (res.kind != mmu::OutcomeKind::ok)
+      return unsupported("PAE under EPT: the PDPTE load itself would exit; the probe loads PDPTEs from the VMCS");
+    if (!w.empty() || !wo.empty())
+      return unsupported("PAE under EPT: the PDPTE load sets EPT accessed flags, which loading them from the VMCS "
+                         "would not");
+    for (unsigned i = 0; i < 4; ++i) {
+      const u64 e = rd(pdpt + 8 * i);
+      if ((e & 1) && (e & (mmu::bits(2, 1) | mmu::bits(8, 5) | mask(63, M))))
+        return unsupported("PAE under EPT: a PDPTE with a reserved bit (the probe's VMCS load would fail VM entry, "
+                           "not #GP)");
+      p.vmx_header.pdpte[i] = e;
+    }
+    const u64 pdpte = p.vmx_header.pdpte[top_index];
+    if (pdpte & 1) {
+      const u64 pde_addr = (pdpte & mask(M - 1, 12)) + 8 * mmu::field(va, 29, 21);
+      const u64 pde = rd(pde_addr);
+      steps.push_back({pde_addr, pde, 8});
+      if ((pde & 1) && (pde & 0x80)) {
+        guest_leaf = true;
+        page_size = u64{2} << 20;
+        gpa_final = (pde & mask(M - 1, 21)) | (va & mask(20, 0));
+      } else if (pde & 1) {
+        const u64 pte_addr = (pde & mask(M - 1, 12)) + 8 * mmu::field(va, 20, 12);
+        const u64 pte = rd(pte_addr);
+        steps.push_back({pte_addr, pte, 8});
+        if (pte & 1) {
+          guest_leaf = true;
+          gpa_final = (pte & mask(M - 1, 12)) | (va & 0xfff);
+        }
+      }
+    }
   } else if (mode == PagingMode::bit32) {
     top_page = s.cr3 & mask(31, 12);
     top_index = static_cast<unsigned>(mmu::field(va, 31, 22));
@@ -276,8 +322,9 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   }
 
   // ---- the window: an EPT slot no walk of the case reads ----
-  const bool ia32e_l2 = mode != PagingMode::bit32;  // EPT-only cases run L2 with the probe's 4-level tables
-  const u64 gpa_limit = mode == PagingMode::bit32 ? u64{1} << 32 : u64{1} << std::min(M, 46u);
+  // EPT-only cases run L2 with the probe's 4-level tables
+  const bool ia32e_l2 = mode == PagingMode::none || mode == PagingMode::level4;
+  const u64 gpa_limit = mode == PagingMode::bit32 ? u64{1} << 32 : u64{1} << std::min(M, 46u);  // PAE entries hold M bits
   const u64 anchor = mode == PagingMode::none ? va : top_page;  // the walk every window access shares
   u64 prefix = 0, table = ept_top, wg = 0;
   std::optional<std::pair<u64, unsigned>> slot_at;  // (relocated entry address, level)
@@ -345,6 +392,14 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
               put(7, mmu::field(wg, 20, 12), wg | 0x21 | user, 8);
     if (!ok) return unsupported(fail);
     l2_cr3 = win_gpa(1);
+  } else if (mode == PagingMode::pae) {
+    // one of the four PDPTEs (in the VMCS only; the case's memory keeps its own)
+    std::optional<unsigned> wslot;
+    for (unsigned i = 0; i < 4 && !wslot; ++i)
+      if (i != top_index) wslot = i;
+    code_linear = u64{*wslot} << 30;
+    p.vmx_header.pdpte[*wslot] = win_gpa(1) | 1;
+    if (!(put(1, 0, win_gpa(2) | table_flags, 8) && put(2, 0, wg | 0x21 | user, 8))) return unsupported(fail);
   } else {
     // a slot in the case's top-level table that no walk reads maps the window
     const unsigned first = 0, end = mode == PagingMode::bit32 ? 1024 : 256;
@@ -404,7 +459,9 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     p.pa = final_walk->frame | (gpa_final & (final_walk->size - 1));
   }
   probe_case& h = p.header;
-  h.mode = static_cast<std::uint8_t>(PROBE_MODE_VMX | (ia32e_l2 ? PROBE_MODE_L4 : PROBE_MODE_32));
+  h.mode = static_cast<std::uint8_t>(PROBE_MODE_VMX | (ia32e_l2                  ? PROBE_MODE_L4
+                                                       : mode == PagingMode::pae ? PROBE_MODE_PAE
+                                                                                 : PROBE_MODE_32));
   h.kind = c.access.kind == mmu::AccessKind::read ? PROBE_READ : c.access.kind == mmu::AccessKind::write ? PROBE_WRITE : PROBE_FETCH;
   h.cpl = static_cast<std::uint8_t>(s.cpl);
   h.pkru = s.pkru;

@@ -586,7 +586,8 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
   const u64 *rb = (const u64 *)(e + c->nentries);
   const unsigned gmode = c->mode & 0xf;
   if (c->kind == PROBE_SELFTEST_CRASH || c->kind == PROBE_SELFTEST_HANG) return run_case(c, 0);
-  if (gmode != PROBE_MODE_32 && gmode != PROBE_MODE_L4) return "VMX case: L2 paging mode not staged";
+  if (gmode != PROBE_MODE_32 && gmode != PROBE_MODE_PAE && gmode != PROBE_MODE_L4)
+    return "VMX case: L2 paging mode not staged";
   if (c->kind > PROBE_FETCH || c->cpl > 3) return "bad kind or cpl";
   if (c->nreadback > PROBE_MAX_READBACK_VMX) return "too many readback entries";
   const char *why = vmx_probe();
@@ -662,6 +663,8 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
   vmw(0x4016, 0);
   vmw(0x201a, v->eptp);
   vmw(0x2800, ~0ull); /* VMCS link pointer */
+  if (gmode == PROBE_MODE_PAE) /* with EPT, VM entry takes PAE's PDPTEs from here, not from CR3 */
+    for (unsigned i = 0; i < 4; ++i) vmw(0x280a + 2 * i, v->pdpte[i]);
   /* host state: home as it is now */
   __asm__ volatile("sgdt %0; sidt %1" : "=m"(vmx_desc_gdt), "=m"(vmx_desc_idt));
   vmw(0x6c00, rdcr0());

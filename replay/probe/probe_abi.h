@@ -87,7 +87,7 @@
 #define PROBE_RIP_IN_WINDOW 1u
 
 /* VMX cases (EPT and nested): the probe is L1, the access runs in L2.
- * `mode` is PROBE_MODE_VMX | the L2 paging mode (PROBE_MODE_32 or _L4); a
+ * `mode` is PROBE_MODE_VMX | the L2 paging mode (PROBE_MODE_32, _PAE or _L4); a
  * struct probe_vmx follows the struct probe_case. Entries and readback
  * addresses are host-physical; PROBE_W4 in one marks a 4-byte guest entry
  * (32-bit paging). The host writes everything L2 needs (EPT tables, guest
@@ -176,6 +176,7 @@ struct probe_vmx {
   PROBE_U64 rip;       /* L2's first instruction (the window's code, or the fetch's address) */
   PROBE_U32 caps_need, caps_forbid; /* PROBE_CAP_*: the CPU must have / must not have them */
   PROBE_U32 l2_cs_long, reserved;   /* 1: L2 runs in 64-bit mode (IA-32e mode guest) */
+  PROBE_U64 pdpte[4];  /* PAE L2: the PDPTEs VM entry loads (with EPT they come from the VMCS) */
 };
 
 struct probe_vmx_wire {
