@@ -309,15 +309,20 @@ const std::vector<KnownDeviation>& table() {
                 (t.decided_by == Rule::access_ok || t.decided_by == Rule::pk_ad || t.decided_by == Rule::pk_wd ||
                  t.decided_by == Rule::perm_user_supervisor || t.decided_by == Rule::perm_user_write ||
                  t.decided_by == Rule::perm_sup_write_wp || t.decided_by == Rule::perm_smap ||
-                 // under EPT: the guest walk passed and the final access's EPT translation decided
-                 (c.ept && v.outcome.kind == mmu::OutcomeKind::ept_violation &&
-                  (v.outcome.qualification & mmu::eptq::TRANSLATED)));
+                 // under EPT: the guest walk passed (the final access's EPT translation decided)
+                 (c.ept && (v.outcome.kind == mmu::OutcomeKind::ok ||
+                            (v.outcome.kind == mmu::OutcomeKind::ept_violation &&
+                             (v.outcome.qualification & mmu::eptq::TRANSLATED)))));
        },
        [](const mmu::Case& c, const mmu::Trace& t, mmu::Verdict& v) {
          mmu::Case d = c;  // the outcome without protection keys ...
          d.cpu.cr4 &= ~mmu::cr4::PKE;
          const mmu::Verdict base = mmu::reference::evaluate(d);
-         const u64 key = mmu::field(t.steps.back().value, 62, 59);
+         // the guest's leaf: under EPT the trace ends with EPT entries
+         u64 leaf = t.steps.back().value;
+         for (const mmu::TraceStep& st : t.steps)
+           if (st.space == mmu::Space::guest) leaf = st.value;
+         const u64 key = mmu::field(leaf, 62, 59);
          const bool user = mmu::is_user_access(c.cpu, c.access), write = c.access.kind == mmu::AccessKind::write;
          const bool ad = user && ((c.cpu.pkru >> (2 * key)) & 1);
          const bool wd = write && ((c.cpu.pkru >> (2 * key + 1)) & 1) && (user || (c.cpu.cr0 & mmu::cr0::WP));
