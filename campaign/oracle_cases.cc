@@ -26,6 +26,18 @@ std::optional<mmu::Case> fit_case(const mmu::Case& c, probe::Emulator e, bool on
     if (one_cpu) d.cpu.vendor = mmu::Vendor::intel;
     for (F f : {F::nx, F::pse, F::pse36, F::pdpe1gb, F::smep, F::smap, F::pku, F::pks, F::la57}) d.cpu.features.add(f);
   }
+  if (d.ept && e == probe::Emulator::bochs) {
+    // Bochs cannot switch off its EPT capabilities: the case gets them. The
+    // ones it lacks (MBEC, 5-level EPT, advanced exit information) stay where
+    // the case has them, so that such a case is reported unsupported with that
+    // reason rather than silently changed into another.
+    const mmu::EptFeatureSet had = d.ept->features;
+    d.ept->features = probe::bochs_model().ept_features;
+    for (mmu::EptFeature f : {mmu::EptFeature::mbec, mmu::EptFeature::level5, mmu::EptFeature::advinfo})
+      if (had.has(f)) d.ept->features.add(f);
+  }
+  // kvm-hw: the host's EPT capabilities are only known inside the guest (the
+  // probe reads the VMX MSRs and rejects a case whose capabilities differ).
   for (auto& h : d.history) {
     h.maxphyaddr = d.cpu.maxphyaddr;
     h.vendor = d.cpu.vendor;
@@ -35,9 +47,11 @@ std::optional<mmu::Case> fit_case(const mmu::Case& c, probe::Emulator e, bool on
   return d;
 }
 
-std::vector<mmu::Case> random_oracle_cases(probe::Emulator e, std::size_t n, std::mt19937_64& rng, bool one_cpu) {
+std::vector<mmu::Case> random_oracle_cases(probe::Emulator e, std::size_t n, std::mt19937_64& rng, bool one_cpu,
+                                           fuzz::Shape shape) {
   fuzz::DecodeOptions opt;
-  opt.shape = fuzz::Shape::guest;
+  if (e == probe::Emulator::qemu) shape = fuzz::Shape::guest;  // QEMU TCG has no VMX
+  opt.shape = shape;
   opt.shadow_stack = false;
   opt.cr4_clear = mmu::cr4::VMXE | mmu::cr4::SMXE | mmu::cr4::UINTR | mmu::cr4::KL;
   if (e == probe::Emulator::bochs) opt.cr4_clear |= mmu::cr4::LA57 | mmu::cr4::PKS;
@@ -52,7 +66,9 @@ std::vector<mmu::Case> random_oracle_cases(probe::Emulator e, std::size_t n, std
     c.cpu.efer &= mmu::efer::SCE | mmu::efer::LME | mmu::efer::LMA | mmu::efer::NXE;
     c.cpu.rflags &= ~mmu::rflags::VM;
     c.history.clear();
-    if (mmu::paging_mode(c.cpu) == mmu::PagingMode::none) continue;
+    if (!c.ept && mmu::paging_mode(c.cpu) == mmu::PagingMode::none) continue;
+    // random cases are drawn for what the emulator can run: its EPT capabilities exactly
+    if (c.ept && e == probe::Emulator::bochs) c.ept->features = probe::bochs_model().ept_features;
     if (auto d = fit_case(c, e, one_cpu)) out.push_back(std::move(*d));
   }
   return out;

@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "fuzz/decoder.h"
 #include "model/case.h"
 #include "replay/probe_runner.h"
 
@@ -25,7 +26,13 @@ std::optional<mmu::Case> fit_case(const mmu::Case& c, probe::Emulator e, bool on
 // bits SCE/LME/LMA/NXE only, no virtual-8086 mode, paging on, no earlier
 // states, and the emulated CPU's CPUID. Cases that are then invalid are drawn
 // again, at most 50 n draws in all.
+//
+// `shape`: guest (no EPT), ept (EPT under paging off), nested (EPT under
+// guest paging) or any (a mix, the default: the campaign's sample then has
+// EPT and nested cases on Bochs, which run as fast as guest ones). EPT shapes
+// only on an emulator with VMX (QEMU TCG gets guest cases); on Bochs their
+// EPT capabilities are Bochs'.
 std::vector<mmu::Case> random_oracle_cases(probe::Emulator e, std::size_t n, std::mt19937_64& rng,
-                                           bool one_cpu = false);
+                                           bool one_cpu = false, fuzz::Shape shape = fuzz::Shape::any);
 
 }  // namespace mmucheck

@@ -75,6 +75,11 @@ CpuModel bochs_model() {
                     Feature::pku, Feature::shstk, Feature::ibt})
     m.features.add(f);
   m.cet_usable = true;
+  m.vmx = true;
+  // Bochs 2.7 tigerlake: no MBEC, no 5-level EPT
+  for (mmu::EptFeature f : {mmu::EptFeature::exec_only, mmu::EptFeature::ad, mmu::EptFeature::pages_2m,
+                            mmu::EptFeature::pages_1g})
+    m.ept_features.add(f);
   return m;
 }
 
@@ -84,6 +89,7 @@ CpuModel host_model() {
   unsigned a, b, c, d;
   if (__get_cpuid(0, &a, &b, &c, &d)) m.vendor = (b == 0x68747541u) ? mmu::Vendor::amd : mmu::Vendor::intel;
   if (__get_cpuid(1, &a, &b, &c, &d)) {
+    m.vmx = (c >> 5) & 1;  // QEMU -cpu host passes VMX through when the host's KVM allows nesting
     if (d & (1u << 3)) m.features.add(Feature::pse);
     if (d & (1u << 17)) m.features.add(Feature::pse36);
   }
@@ -147,7 +153,7 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
     p.unsupported = std::move(why);
     return p;
   };
-  if (c.ept) return unsupported("EPT and nested cases are not run by the probe yet (guest paging only)");
+  if (c.ept) return prepare_vmx(c, cpu);
   if (c.access.shadow_stack) return unsupported("shadow-stack accesses are not run by the probe");
   if (c.access.implicit)
     return unsupported("implicit supervisor-mode accesses are not staged by the probe (it would have to point a "
@@ -398,6 +404,10 @@ std::vector<std::uint8_t> pack(std::span<Prepared* const> cases) {
     p->header.seq = p->seq;
     const auto* hb = reinterpret_cast<const std::uint8_t*>(&p->header);
     body.insert(body.end(), hb, hb + sizeof(probe_case));
+    if (p->vmx) {
+      const auto* vb = reinterpret_cast<const std::uint8_t*>(&p->vmx_header);
+      body.insert(body.end(), vb, vb + sizeof(probe_vmx));
+    }
     const auto* eb = reinterpret_cast<const std::uint8_t*>(p->entries.data());
     body.insert(body.end(), eb, eb + p->entries.size() * sizeof(probe_entry));
     const auto* rb = reinterpret_cast<const std::uint8_t*>(p->readback.data());
@@ -470,6 +480,22 @@ Output parse_output(std::string_view bytes) {
         }
         if (w.flags & PROBE_HAS_RIP) std::memcpy(&r.rip, pl + off, 8);
         out.results[r.seq] = r;
+        break;
+      }
+      case 'V': {
+        VmxResult v;
+        if (len < sizeof v.wire) {
+          out.problems.push_back(fmt::format("short VMX record frame at byte {}", at));
+          break;
+        }
+        std::memcpy(&v.wire, pl, sizeof v.wire);
+        if (v.wire.nreadback > PROBE_MAX_READBACK_VMX || len != sizeof v.wire + 2u * v.wire.nreadback) {
+          out.problems.push_back(fmt::format("malformed VMX record frame at byte {}", at));
+          break;
+        }
+        v.changed.resize(v.wire.nreadback);
+        std::memcpy(v.changed.data(), pl + sizeof v.wire, 2u * v.wire.nreadback);
+        out.vmx_results[v.wire.seq] = std::move(v);
         break;
       }
       case 'X': {

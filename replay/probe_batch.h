@@ -35,6 +35,8 @@ struct CpuModel {
   bool cet_usable = false;   // CR4.CET can be set (QEMU 7.2 TCG: no)
   bool force_cr0_ne = false; // run with CR0.NE = 1 (VMX requires it; it only selects x87 error reporting)
   bool big_ram = false;      // the machine has 2 GiB of RAM: 1-GByte leaves land at 1 GiB (QEMU, KVM)
+  bool vmx = false;          // VMX with EPT: EPT and nested cases run with the probe as L1
+  mmu::EptFeatureSet ept_features;  // its EPT capabilities (the probe checks them against the MSRs)
 };
 
 // The CPU model QEMU is started with for this case (-cpu max with phys-bits,
@@ -51,6 +53,7 @@ std::optional<std::string> cpu_mismatch(const mmu::Case& c, const CpuModel& cpu)
 struct ReadbackEntry {
   std::uint64_t case_addr;   // the entry's address in the case
   std::uint64_t value;       // its value in the case
+  mmu::Space space = mmu::Space::guest;  // guest-physical (guest entry) or host-physical (EPT entry)
 };
 
 struct Prepared {
@@ -64,10 +67,24 @@ struct Prepared {
   bool has_leaf = false;                   // the walk's path ends in a present leaf
   std::uint64_t pa = 0, page_size = 0;     // the leaf's translation, in the case's addresses
   std::uint64_t va = 0;
+  // VMX cases (replay/probe_vmx.cc): the probe is L1, the access runs in L2
+  bool vmx = false;
+  probe_vmx vmx_header{};
+  std::uint64_t gpa = 0, ept_page_size = 0;  // ok: the guest-physical address and the EPT page's size
+  std::uint64_t window_gla = 0;              // linear address of L2's code (the probe's own)
+  std::uint64_t window_slot_gpa = ~std::uint64_t{0};  // the guest entry that maps that code
 };
 
 // Relocates `c` for the probe. `cpu` is the CPU it will run on.
 Prepared prepare(const mmu::Case& c, const CpuModel& cpu);
+// The same for a case with `ept` (called by prepare()).
+Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu);
+
+// A VMX case's result ('V' frame).
+struct VmxResult {
+  probe_vmx_wire wire{};
+  std::vector<std::uint16_t> changed;
+};
 
 // The batch disk: header sector + records (seq = index in `cases`), padded to sectors.
 std::vector<std::uint8_t> pack(std::span<Prepared* const> cases);
@@ -78,6 +95,7 @@ struct Output {
   bool end = false;
   std::uint32_t end_ran = 0, end_status = 0;
   std::map<std::uint32_t, probe_result> results;   // by seq
+  std::map<std::uint32_t, VmxResult> vmx_results;  // by seq (EPT and nested cases)
   std::map<std::uint32_t, std::string> rejected;   // by seq: the probe's reason
   std::vector<std::string> problems;               // bad frames, probe faults
 };
@@ -92,5 +110,6 @@ struct Observed {
   std::string detail;  // unsupported / unexpected: what happened
 };
 Observed observe(const Prepared& p, const probe_result& r);
+Observed observe_vmx(const Prepared& p, const VmxResult& r);
 
 }  // namespace mmucheck::probe

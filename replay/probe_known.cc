@@ -181,23 +181,148 @@ const std::vector<KnownDeviation>& table() {
            return true;
          });
        }},
+      {"bochs-ept-ad-paging-write-only", "bochs",
+       "With EPT accessed/dirty flags enabled, Bochs 2.7 reports an EPT violation on a guest paging-structure access "
+       "with exit-qualification bit 1 (write) alone; the SDM sets both bit 0 and bit 1",
+       [](const mmu::Case& c, const mmu::Verdict&, const mmu::Trace&) {
+         return c.ept && c.ept->ad_enabled();
+       },
+       [](const mmu::Case&, const mmu::Trace&, mmu::Verdict& v) {
+         add_alternative(v, [](mmu::Verdict& y) {
+           const u64 q = y.outcome.qualification, rw = mmu::eptq::READ | mmu::eptq::WRITE;
+           if (y.outcome.kind != mmu::OutcomeKind::ept_violation || (q & rw) != rw || !(q & mmu::eptq::GLA_VALID) ||
+               (q & mmu::eptq::TRANSLATED))
+             return false;
+           y.outcome.qualification &= ~mmu::eptq::READ;
+           return true;
+         });
+       }},
+      {"bochs-ept-large-leaf-bit12", "bochs",
+       "Bochs 2.7 does not treat bit 12 of a 2-MByte or 1-GByte EPT leaf as reserved (it masks it like the PAT bit "
+       "of a guest large page): the translation succeeds where the SDM has an EPT misconfiguration",
+       [](const mmu::Case& c, const mmu::Verdict& v, const mmu::Trace&) {
+         return c.ept && v.outcome.kind == mmu::OutcomeKind::ept_misconfig;
+       },
+       [](const mmu::Case& c, const mmu::Trace&, mmu::Verdict& v) {
+         // the reference on the case with bit 12 cleared in every large EPT leaf
+         mmu::Case d = c;
+         bool changed = false;
+         for (const auto& e : c.ept->memory.entries())
+           if ((e.value & 0x80) && (e.value & 0x1000) && (e.value & 7)) {
+             d.ept->memory.set(e.addr, e.value & ~u64{0x1000});
+             changed = true;
+           }
+         if (!changed) return;
+         mmu::Verdict alt = mmu::reference::evaluate(d);
+         // the writes Bochs makes are to the case's own entries (bit 12 as given)
+         auto restore = [&](mmu::WriteList& l) {
+           for (std::size_t i = 0; i < l.size(); ++i)
+             if (l[i].space == mmu::Space::ept && (c.ept->memory.read(l[i].addr) & 0x1000) &&
+                 (c.ept->memory.read(l[i].addr) & 0x80))
+               l.set(i, {l[i].space, l[i].addr, l[i].value | 0x1000});
+         };
+         restore(alt.outcome.writes);
+         restore(alt.optional_writes);
+         v.alternatives.push_back(std::move(alt));
+       }},
+      {"bochs-guest-ad-no-ept-write-check", "bochs",
+       "Without EPT accessed/dirty flags, Bochs 2.7 sets the guest's accessed/dirty flags in paging-structure entries "
+       "whose guest-physical page EPT maps read-only (no EPT write check), and does so before it translates the "
+       "final access; the SDM treats those updates as writes subject to EPT (an EPT violation)",
+       [](const mmu::Case& c, const mmu::Verdict&, const mmu::Trace& tr) {
+         return c.ept && !c.ept->ad_enabled() && mmu::paging_mode(c.cpu) != mmu::PagingMode::none && !tr.steps.empty();
+       },
+       [](const mmu::Case& c, const mmu::Trace& t, mmu::Verdict& v) {
+         // the reference with EPT write permission on the leaves that map the
+         // guest's paging structures (and only those: the final access keeps its own)
+         const unsigned M = c.cpu.maxphyaddr;
+         // the EPT entries on the way to `gpa` (present ones), leaf last
+         auto path_of = [&](u64 gpa) {
+           std::vector<u64> path;
+           u64 table = c.ept->eptp & mmu::bits(M - 1, 12);
+           for (unsigned level = c.ept->levels(); level >= 1; --level) {
+             const unsigned shift = 12 + 9 * (level - 1);
+             const u64 a = table + 8 * mmu::field(gpa, shift + 8, shift);
+             const u64 e = c.ept->memory.read(a);
+             if (!(e & 7)) break;
+             path.push_back(a);
+             if (level == 1 || (level <= 3 && (e & 0x80))) break;
+             table = e & mmu::bits(M - 1, 12);
+           }
+           return path;
+         };
+         std::vector<u64> guest_entries;
+         for (const mmu::TraceStep& s : t.steps)
+           if (s.space == mmu::Space::guest && s.kind == mmu::StepKind::entry) guest_entries.push_back(s.addr);
+         // a write's final translation must keep its own permissions: leave
+         // alone the entries on the final page's path (a read or fetch does
+         // not depend on W)
+         std::vector<u64> keep;
+         if (c.access.kind == mmu::AccessKind::write) {
+           auto note = [&](const mmu::Verdict& x) {
+             const bool final_gpa = x.outcome.kind == mmu::OutcomeKind::ok ||
+                                    (x.outcome.kind == mmu::OutcomeKind::ept_violation &&
+                                     (x.outcome.qualification & mmu::eptq::TRANSLATED));
+             if (final_gpa)
+               for (u64 a : path_of(x.outcome.gpa)) keep.push_back(a);
+           };
+           note(v);
+           for (const mmu::Verdict& a : v.alternatives) note(a);
+         }
+         mmu::Case d = c;
+         bool changed = false;
+         for (u64 g : guest_entries)
+           for (u64 a : path_of(g)) {
+             if (std::find(keep.begin(), keep.end(), a) != keep.end()) continue;
+             const u64 e = d.ept->memory.read(a);
+             if ((e & 1) && !(e & 2)) {
+               d.ept->memory.set(a, e | 2);
+               changed = true;
+             }
+           }
+         if (!changed) return;
+         mmu::Trace t2;
+         mmu::Verdict alt = mmu::reference::evaluate(d, &t2);
+         // Bochs writes A (and D in the leaf, for a write) before the final translation fails
+         std::vector<mmu::Write> extra;
+         const bool write = c.access.kind == mmu::AccessKind::write;
+         std::size_t n = 0;
+         for (const mmu::TraceStep& s : t2.steps)
+           if (s.space == mmu::Space::guest && s.kind == mmu::StepKind::entry) ++n;
+         std::size_t i = 0;
+         for (const mmu::TraceStep& s : t2.steps) {
+           if (s.space != mmu::Space::guest || s.kind != mmu::StepKind::entry) continue;
+           const bool leaf = ++i == n;
+           extra.push_back({mmu::Space::guest, s.addr, s.value | kA | (leaf && write ? 0x40 : 0)});
+         }
+         for (const mmu::Write& w : extra) add_optional(alt, w);
+         v.alternatives.push_back(std::move(alt));
+       }},
       {"bochs-pkru-by-cpl", "bochs",
        "Bochs 2.7 applies PKRU by the access's privilege instead of the address's: access-disable only for CPL-3 "
        "accesses (to user and supervisor pages alike, and not for supervisor accesses to user pages), write-disable "
        "for every write (user, or supervisor with CR0.WP), and reports PK ahead of the U/S check",
-       [](const mmu::Case& c, const mmu::Verdict&, const mmu::Trace& t) {
+       [](const mmu::Case& c, const mmu::Verdict& v, const mmu::Trace& t) {
          const auto m = mmu::paging_mode(c.cpu);
          return (c.cpu.cr4 & mmu::cr4::PKE) && (m == mmu::PagingMode::level4 || m == mmu::PagingMode::level5) &&
                 c.access.kind != mmu::AccessKind::fetch && !t.steps.empty() &&
                 (t.decided_by == Rule::access_ok || t.decided_by == Rule::pk_ad || t.decided_by == Rule::pk_wd ||
                  t.decided_by == Rule::perm_user_supervisor || t.decided_by == Rule::perm_user_write ||
-                 t.decided_by == Rule::perm_sup_write_wp || t.decided_by == Rule::perm_smap);
+                 t.decided_by == Rule::perm_sup_write_wp || t.decided_by == Rule::perm_smap ||
+                 // under EPT: the guest walk passed (the final access's EPT translation decided)
+                 (c.ept && (v.outcome.kind == mmu::OutcomeKind::ok ||
+                            (v.outcome.kind == mmu::OutcomeKind::ept_violation &&
+                             (v.outcome.qualification & mmu::eptq::TRANSLATED)))));
        },
        [](const mmu::Case& c, const mmu::Trace& t, mmu::Verdict& v) {
          mmu::Case d = c;  // the outcome without protection keys ...
          d.cpu.cr4 &= ~mmu::cr4::PKE;
          const mmu::Verdict base = mmu::reference::evaluate(d);
-         const u64 key = mmu::field(t.steps.back().value, 62, 59);
+         // the guest's leaf: under EPT the trace ends with EPT entries
+         u64 leaf = t.steps.back().value;
+         for (const mmu::TraceStep& st : t.steps)
+           if (st.space == mmu::Space::guest) leaf = st.value;
+         const u64 key = mmu::field(leaf, 62, 59);
          const bool user = mmu::is_user_access(c.cpu, c.access), write = c.access.kind == mmu::AccessKind::write;
          const bool ad = user && ((c.cpu.pkru >> (2 * key)) & 1);
          const bool wd = write && ((c.cpu.pkru >> (2 * key + 1)) & 1) && (user || (c.cpu.cr0 & mmu::cr0::WP));
@@ -209,6 +334,7 @@ const std::vector<KnownDeviation>& table() {
          pf.outcome.kind = mmu::OutcomeKind::page_fault;
          pf.outcome.error_code = mmu::pferr::P | mmu::pferr::PK | (user ? mmu::pferr::U : 0) | (write ? mmu::pferr::W : 0);
          pf.outcome.cr2 = c.access.addr;
+         pf.outcome.has_ept = base.outcome.has_ept;
          for (const mmu::Write& w : base.outcome.writes) pf.optional_writes.push(w);
          for (const mmu::Write& w : base.optional_writes) pf.optional_writes.push(w);
          v.alternatives.push_back(pf);
@@ -232,9 +358,43 @@ bool for_engine(const KnownDeviation& d, std::string_view engine) {
 
 std::span<const KnownDeviation> known_deviations() { return table(); }
 
+namespace {
+// The probe sees the entries' final values, not the order the CPU wrote them
+// in: the observed writes in the order `v` lists the same entries (required,
+// then optional), the rest after them.
+mmu::Outcome ordered_like(const mmu::Outcome& o, const mmu::Verdict& v) {
+  mmu::Outcome r = o;
+  r.writes.clear();
+  std::vector<bool> taken(o.writes.size(), false);
+  auto take = [&](const mmu::WriteList& order) {
+    for (const mmu::Write& w : order)
+      for (std::size_t i = 0; i < o.writes.size(); ++i)
+        if (!taken[i] && o.writes[i].space == w.space && o.writes[i].addr == w.addr) {
+          taken[i] = true;
+          r.writes.push(o.writes[i]);
+        }
+  };
+  take(v.outcome.writes);
+  take(v.optional_writes);
+  for (std::size_t i = 0; i < o.writes.size(); ++i)
+    if (!taken[i]) r.writes.push(o.writes[i]);
+  return r;
+}
+bool accepts_any_order(const mmu::Verdict& v, const mmu::Outcome& o) {
+  if (mmu::accepts(v, o) || mmu::accepts(v, ordered_like(o, v))) return true;
+  for (const mmu::Verdict& alt : v.alternatives)
+    if (accepts_any_order(alt, o)) return true;
+  return false;
+}
+}  // namespace
+
+bool accepts_observed(const mmu::Case& c, const mmu::Verdict& v, const mmu::Outcome& observed) {
+  return c.ept ? accepts_any_order(v, observed) : mmu::accepts(v, observed);
+}
+
 std::vector<const KnownDeviation*> explain(std::string_view engine, const mmu::Case& c, const mmu::Verdict& ref,
                                            const mmu::Trace& trace, const mmu::Outcome& observed) {
-  if (mmu::accepts(ref, observed)) return {};
+  if (accepts_observed(c, ref, observed)) return {};
   std::vector<const KnownDeviation*> applied;
   for (const KnownDeviation& d : table())
     if (for_engine(d, engine) && d.applies(c, ref, trace)) applied.push_back(&d);
@@ -243,12 +403,12 @@ std::vector<const KnownDeviation*> explain(std::string_view engine, const mmu::C
     for (const KnownDeviation* d : set) d->widen(c, trace, v);
     return v;
   };
-  if (applied.empty() || !mmu::accepts(widened(applied), observed)) return {};
+  if (applied.empty() || !accepts_observed(c, widened(applied), observed)) return {};
   // Keep only the ones needed.
   for (std::size_t i = applied.size(); i-- > 0;) {
     auto without = applied;
     without.erase(without.begin() + static_cast<long>(i));
-    if (mmu::accepts(widened(without), observed)) applied = without;
+    if (accepts_observed(c, widened(without), observed)) applied = without;
   }
   return applied;
 }

@@ -30,6 +30,11 @@ struct KnownDeviation {
 
 std::span<const KnownDeviation> known_deviations();
 
+// `v` accepts `observed` on case `c`. For EPT cases the order of the observed
+// writes is not taken as observed (the probe reads guest and EPT entries back
+// after the access, so it cannot see the interleaving).
+bool accepts_observed(const mmu::Case& c, const mmu::Verdict& v, const mmu::Outcome& observed);
+
 // The deviations that, together, explain why `observed` is not what the
 // reference allows on `c` for `engine` (each one needed); empty when none do.
 // Also empty when the reference accepts `observed` (no divergence to explain).

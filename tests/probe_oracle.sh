@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The emulator oracles against the reference (docs/hardware.md): the guest-walk
-# corpus and a few thousand decoded random cases on QEMU (TCG) and Bochs.
+# corpus and a few thousand decoded random cases on QEMU (TCG) and Bochs, and
+# on Bochs the EPT/nested corpus and random EPT and nested cases (VMX probe).
 # Passes when every compared case agrees or is a documented known deviation;
 # also checks that without the allow-list QEMU does diverge (the comparison is
 # not vacuous) and that a missing emulator is reported with exit 3.
@@ -42,6 +43,19 @@ run "qemu corpus" 0 --engine qemu "$src/corpus/guest_walk"
 run "qemu random" 0 --engine qemu --random 2500 --seed 7
 run "bochs corpus (CPUID fitted)" 0 --engine bochs --fit-cpu "$src/corpus/guest_walk"
 run "bochs random" 0 --engine bochs --random 2500 --seed 7
+# EPT and nested cases: the probe as L1 under Bochs' VMX (docs/hardware.md)
+run "bochs EPT/nested corpus (CPUID fitted)" 0 --engine bochs --fit-cpu "$src/corpus/ept_walk" "$src/corpus/nested_walk"
+# capabilities Bochs lacks make a case unsupported, with the capability named
+if [[ -s "$tmp/out.json" ]] && ! jq -e '.unsupported_by_reason | keys |
+    (map(test("lacks mode-based execute control")) | any) and (map(test("lacks N-level EPT")) | any)' \
+    "$tmp/out.json" >/dev/null; then
+  echo "FAIL MBEC/5-level EPT cases are not reported unsupported on Bochs: $(jq -c .unsupported_by_reason "$tmp/out.json")"
+  fail=1
+fi
+run "bochs random EPT" 0 --engine bochs --random 2500 --seed 7 --shape ept
+run "bochs random nested" 0 --engine bochs --random 3000 --seed 7 --shape nested
+MMUCHECK_PROBE_NO_KNOWN=1 run "bochs EPT/nested corpus without the allow-list diverges" 1 --engine bochs --fit-cpu \
+  "$src/corpus/ept_walk" "$src/corpus/nested_walk"
 MMUCHECK_PROBE_NO_KNOWN=1 run "qemu corpus without the allow-list diverges" 1 --engine qemu "$src/corpus/guest_walk"
 
 # Every allow-list entry still reproduces: its evidence case in

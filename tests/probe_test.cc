@@ -202,4 +202,102 @@ TEST(ProbeRunner, AttributesHangsAndCrashesToTheirCases) {
   EXPECT_EQ(sab.stats().crashes, 1u);
 }
 
+
+// An EPT-only case (paging off in L2) for the VMX probe: 4-level EPT, RWX WB
+// 4-KByte leaf, Bochs' CPUID and EPT capabilities.
+mmu::Case ept_only(mmu::AccessKind kind, u64 leaf = 0x9876037) {
+  mmu::Case c;
+  c.cpu.cr0 = mmu::cr0::PE | mmu::cr0::ET;
+  c.cpu.maxphyaddr = 40;
+  c.cpu.features = bochs_model().features;
+  c.access = {.addr = 0xc0604abc, .kind = kind};
+  mmu::EptState e;
+  e.eptp = 0x50000 | mmu::eptp::WB | mmu::eptp::WALK4;
+  e.features = bochs_model().ept_features;
+  e.memory.set(0x50000, 0x51007);
+  e.memory.set(0x51018, 0x52007);
+  e.memory.set(0x52018, 0x53007);
+  e.memory.set(0x53020, leaf);
+  c.ept = e;
+  return c;
+}
+
+TEST(ProbeVmx, RelocatesTheEptAndKeepsGuestPhysicalAddresses) {
+  const mmu::Case c = ept_only(mmu::AccessKind::read);
+  const Prepared p = prepare(c, bochs_model());
+  ASSERT_FALSE(p.unsupported) << *p.unsupported;
+  EXPECT_TRUE(p.vmx);
+  EXPECT_EQ(p.header.mode, PROBE_MODE_VMX | PROBE_MODE_L4);
+  EXPECT_EQ(p.vmx_header.eptp & ~u64{0xfff}, PROBE_POOL_BASE);  // the case's PML4 page, relocated
+  EXPECT_EQ(p.vmx_header.eptp & 0xfff, c.ept->eptp & 0xfff);
+  EXPECT_EQ(p.header.va, c.access.addr);                        // the guest-physical address stays
+  EXPECT_EQ(p.gpa, 0xc0604abcu);
+  EXPECT_EQ(p.pa, 0x9876abcu);                                  // reported in the case's host-physical terms
+  ASSERT_EQ(p.readback.size(), 4u);                             // the four EPT entries
+  for (const ReadbackEntry& r : p.readback_case) EXPECT_EQ(r.space, mmu::Space::ept);
+  // the leaf points at a probe page, with the case's permission and memory-type bits
+  bool leaf = false;
+  for (const probe_entry& e : p.entries)
+    if ((e.value & 0xfff) == 0x037) leaf = (e.value & ~u64{0xfff}) >= PROBE_POOL_BASE;
+  EXPECT_TRUE(leaf);
+  EXPECT_NE(p.header.marker, 0u);
+}
+
+TEST(ProbeVmx, SaysWhyItCannotRunACase) {
+  mmu::Case c = ept_only(mmu::AccessKind::read);
+  const CpuModel q = qemu_model_for(c);
+  const Prepared p = prepare(c, q);
+  ASSERT_TRUE(p.unsupported);
+  EXPECT_NE(p.unsupported->find("no VMX"), std::string::npos) << *p.unsupported;
+  // PAE guest paging under EPT
+  mmu::Case pae = c;
+  pae.cpu.cr0 |= mmu::cr0::PG;
+  pae.cpu.cr4 = mmu::cr4::PAE;
+  pae.cpu.cr3 = 0x1000;
+  const Prepared pp = prepare(pae, bochs_model());
+  ASSERT_TRUE(pp.unsupported);
+  EXPECT_NE(pp.unsupported->find("PAE"), std::string::npos) << *pp.unsupported;
+  // a capability the case has and Bochs lacks goes to the probe, which refuses it
+  mmu::Case mbec = c;
+  mbec.ept->features.add(mmu::EptFeature::mbec);
+  const Prepared pm = prepare(mbec, bochs_model());
+  ASSERT_FALSE(pm.unsupported);
+  EXPECT_TRUE(pm.vmx_header.caps_need & PROBE_CAP_MBEC);
+}
+
+// On Bochs: EPT outcomes as the reference has them; a capability Bochs lacks
+// is unsupported, with the reason; a hang and a crash among EPT cases are
+// attributed to their cases.
+TEST(ProbeVmx, RunsEptCasesOnBochs) {
+  RunnerOptions opt;
+  opt.sabotage = {{2, PROBE_SELFTEST_CRASH}, {5, PROBE_SELFTEST_HANG}};
+  opt.boot_timeout = std::chrono::milliseconds(3000);
+  Runner sab(Emulator::bochs, opt), clean(Emulator::bochs);
+  if (auto why = clean.unavailable()) GTEST_SKIP() << *why;
+  std::vector<mmu::Case> cases;
+  for (unsigned i = 0; i < 8; ++i) {
+    const auto kind = i % 3 == 0 ? mmu::AccessKind::write : i % 3 == 1 ? mmu::AccessKind::read : mmu::AccessKind::fetch;
+    // 0x9876035: read/execute, no write: writes are EPT violations
+    cases.push_back(ept_only(kind, i % 2 ? 0x9876035 : 0x9876037));
+    cases.back().access.addr += 8 * i;
+  }
+  mmu::Case mbec = ept_only(mmu::AccessKind::read);
+  mbec.ept->features.add(mmu::EptFeature::mbec);
+  cases.push_back(mbec);
+  std::vector<const mmu::Case*> ptrs;
+  for (const auto& c : cases) ptrs.push_back(&c);
+  const auto good = clean.run(ptrs);
+  const auto bad = sab.run(ptrs);
+  for (std::size_t i = 0; i + 1 < cases.size(); ++i) {
+    ASSERT_EQ(good[i].status, CaseResult::Status::ok) << i << ": " << good[i].detail;
+    EXPECT_TRUE(accepts_observed(cases[i], mmu::reference::evaluate(cases[i]), good[i].outcome)) << i;
+    if (i == 2) EXPECT_EQ(bad[i].status, CaseResult::Status::crash) << bad[i].detail;
+    else if (i == 5) EXPECT_EQ(bad[i].status, CaseResult::Status::hang) << bad[i].detail;
+    else EXPECT_TRUE(bad[i].status == CaseResult::Status::ok && bad[i].outcome == good[i].outcome) << i;
+  }
+  EXPECT_EQ(good[3].outcome.kind, mmu::OutcomeKind::ept_violation);
+  EXPECT_EQ(good.back().status, CaseResult::Status::unsupported);
+  EXPECT_NE(good.back().detail.find("mode-based execute"), std::string::npos) << good.back().detail;
+}
+
 }  // namespace

@@ -27,6 +27,10 @@ CLI::App* add_oracle_command(CLI::App& app, OracleCli& opt) {
   cmd->add_option("inputs", opt.inputs, "Case files or directories (searched for *.json)");
   cmd->add_option("--random", opt.random, "Also N random guest-paging cases decoded from random bytes (fuzz/decoder.h)");
   cmd->add_option("--seed", opt.seed, "Seed for --random")->capture_default_str();
+  cmd->add_option("--shape", opt.shape,
+                  "Shape of the --random cases: guest (no EPT), ept (EPT, paging off), nested (EPT under guest paging) "
+                  "or any; EPT shapes need an engine with VMX (bochs, kvm-hw)")
+      ->capture_default_str();
   cmd->add_flag("--fit-cpu", opt.fit_cpu,
                 "Give every case the emulated CPU's CPUID (MAXPHYADDR, vendor, features) and drop those that become "
                 "invalid (always on for --random)");
@@ -100,7 +104,12 @@ int run_oracle(const OracleCli& opt) {
   if (opt.random) {
     // Random guest-paging cases the probe can run (campaign/oracle_cases.h).
     std::mt19937_64 rng(opt.seed);
-    for (mmu::Case& c : random_oracle_cases(emu, opt.random, rng, opt.one_cpu)) {
+    const auto shape = fuzz::shape_from_name(opt.shape);
+    if (!shape) {
+      std::cerr << fmt::format("mmucheck oracle: unknown shape '{}' (guest, ept, nested, any)\n", opt.shape);
+      return kBadInput;
+    }
+    for (mmu::Case& c : random_oracle_cases(emu, opt.random, rng, opt.one_cpu, *shape)) {
       c.name = fmt::format("random seed {} #{}", opt.seed, cases.size());
       cases.push_back(std::move(c));
     }

@@ -15,6 +15,7 @@ struct OracleCli {
   std::vector<std::string> inputs;
   std::size_t random = 0;
   unsigned long long seed = 1;
+  std::string shape = "guest";  // --random: fuzz::Shape name
   bool fit_cpu = false;
   bool one_cpu = false;
   std::size_t batch = 4000;

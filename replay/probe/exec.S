@@ -353,6 +353,61 @@ t32:    mov eax, cr0
 t64:    mov rax, [rip + tr_entry]
         jmp rax
 
+/* unsigned probe_vmlaunch(u64 va, u64 *rax_out, u64 pkru): VMLAUNCH with
+ * RDI = va and RAX = 0 (L2's code reads or writes [rdi]). Returns
+ * PROBE_LAUNCH_*; on a VM exit *rax_out is L2's RAX (the byte a read got).
+ * HOST_RSP/HOST_RIP are written here because only here are they known.
+ * pkru bit 32 set: load PKRU = pkru bits 31:0 for L2 (VMX does not switch
+ * PKRU) only after the last write to L1's stack, and clear it before the
+ * next one on a failed launch (the host CR4 has no PKE, so after an exit
+ * L1's accesses are not checked against it). */
+        .globl probe_vmlaunch
+probe_vmlaunch:
+        push rbx
+        push rbp
+        push r12
+        push r13
+        push r14
+        push r15
+        push rsi
+        mov r12, rdx
+        mov rax, 0x6c14          /* HOST_RSP */
+        vmwrite rax, rsp
+        lea rdx, [rip + vmx_exit]
+        mov rax, 0x6c16          /* HOST_RIP */
+        vmwrite rax, rdx
+        bt r12, 32
+        jnc 3f
+        mov eax, r12d
+        xor ecx, ecx
+        xor edx, edx
+        wrpkru
+3:      xor eax, eax
+        vmlaunch
+        mov ebx, PROBE_LAUNCH_FAIL_VALID
+        jnc 1f
+        mov ebx, PROBE_LAUNCH_FAIL_INVALID
+1:      bt r12, 32
+        jnc 4f
+        xor eax, eax
+        xor ecx, ecx
+        xor edx, edx
+        wrpkru
+4:      mov eax, ebx
+        pop rsi
+        jmp 2f
+vmx_exit:
+        pop rsi
+        mov [rsi], rax
+        xor eax, eax
+2:      pop r15
+        pop r14
+        pop r13
+        pop r12
+        pop rbp
+        pop rbx
+        ret
+
 /* From a 64-bit handler (bridge tables, identity): to compatibility mode */
         .globl go_home64
 go_home64:

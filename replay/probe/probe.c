@@ -20,6 +20,7 @@ extern u64 tr_efer, tr_cr4, tr_cr0, tr_bridge, tr_entry;
 extern u32 tr_long, home_efer;
 extern u8 in_run;
 unsigned probe_run(void);
+unsigned probe_vmlaunch(u64 va, u64 *rax_out, u64 pkru);
 
 /* data page offsets: exec.S */
 #define D_GDT 0x000
@@ -334,7 +335,9 @@ static u32 has_pks, has_pku;
 
 /* Returns 0 when the case ran (result filled), else the reason it did not. */
 static const char *run_case(const struct probe_case *c, struct probe_result *res) {
-  if (c->mode < PROBE_MODE_32 || c->mode > PROBE_MODE_L5) return "bad mode";
+  if (c->kind != PROBE_SELFTEST_CRASH && c->kind != PROBE_SELFTEST_HANG &&
+      (c->mode < PROBE_MODE_32 || c->mode > PROBE_MODE_L5))
+    return "bad mode";
   if (c->kind == PROBE_SELFTEST_CRASH) { /* a triple fault: no IDT, then an exception */
     static const struct __attribute__((packed)) { u16 lim; u64 base; } none = {0, 0};
     __asm__ volatile("lidt %0; int3" ::"m"(none));
@@ -460,6 +463,306 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
   return 0;
 }
 
+
+/* ---- VMX: the probe as L1 (docs/hardware.md, "EPT and nested cases") ---- */
+static inline u64 rdmsr(u32 msr) {
+  u32 lo, hi;
+  __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+  return ((u64)hi << 32) | lo;
+}
+static inline void wrmsr(u32 msr, u64 v) { __asm__ volatile("wrmsr" ::"c"(msr), "a"((u32)v), "d"((u32)(v >> 32))); }
+static inline u64 rdcr0(void) { u64 v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
+static inline u64 rdcr3(void) { u64 v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
+static inline u64 rdcr4(void) { u64 v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
+static inline void wrcr0(u64 v) { __asm__ volatile("mov %0, %%cr0" ::"r"(v) : "memory"); }
+static inline void wrcr4(u64 v) { __asm__ volatile("mov %0, %%cr4" ::"r"(v) : "memory"); }
+
+static u32 vmx_fail; /* a VMWRITE/VMREAD failed (a field this CPU lacks) */
+static void vmw(u64 field, u64 v) {
+  u8 bad;
+  __asm__ volatile("vmwrite %1, %2; setna %0" : "=q"(bad) : "rm"(v), "r"(field) : "cc", "memory");
+  vmx_fail |= bad;
+}
+static u64 vmr(u64 field) {
+  u64 v = 0;
+  u8 bad;
+  __asm__ volatile("vmread %2, %0; setna %1" : "=rm"(v), "=q"(bad) : "r"(field) : "cc", "memory");
+  vmx_fail |= bad;
+  return v;
+}
+
+#define MSR_FEATURE_CONTROL 0x3a
+#define MSR_VMX_BASIC 0x480
+#define MSR_VMX_CR0_FIXED0 0x486
+#define MSR_VMX_CR0_FIXED1 0x487
+#define MSR_VMX_CR4_FIXED0 0x488
+#define MSR_VMX_CR4_FIXED1 0x489
+#define MSR_VMX_EPT_VPID_CAP 0x48c
+#define VMXON_REGION 0x118000u
+#define VMCS_REGION 0x119000u
+
+static int vmx_state; /* 0 unknown, 1 usable, -1 not */
+static const char *vmx_why;
+static u64 vmx_basic, ept_cap, ctl_pin, ctl_proc, ctl_proc2, ctl_exit, ctl_entry;
+static u32 cpu_caps; /* PROBE_CAP_* this CPU has */
+
+/* VMX is usable, and what it offers: once per boot. */
+static const char *vmx_probe(void) {
+  if (vmx_state) return vmx_state > 0 ? 0 : vmx_why;
+  vmx_state = -1;
+  u32 a, b, c, d;
+  cpuid(1, 0, &a, &b, &c, &d);
+  if (!(c & (1u << 5))) return vmx_why = "the CPU has no VMX (CPUID.1:ECX.VMX = 0)";
+  u64 fc = rdmsr(MSR_FEATURE_CONTROL);
+  if (!(fc & 1)) {
+    fc |= 5; /* lock, VMXON outside SMX */
+    wrmsr(MSR_FEATURE_CONTROL, fc);
+    fc = rdmsr(MSR_FEATURE_CONTROL);
+  }
+  if (!(fc & 4)) return vmx_why = "IA32_FEATURE_CONTROL is locked with VMX outside SMX disabled";
+  vmx_basic = rdmsr(MSR_VMX_BASIC);
+  /* bit 55: the TRUE_* control MSRs report the real allowed-0 settings */
+  const int tru = (vmx_basic >> 55) & 1;
+  ctl_pin = rdmsr(tru ? 0x48d : 0x481);
+  ctl_proc = rdmsr(tru ? 0x48e : 0x482);
+  ctl_exit = rdmsr(tru ? 0x48f : 0x483);
+  ctl_entry = rdmsr(tru ? 0x490 : 0x484);
+  if (!((ctl_proc >> 32) & (1ull << 31))) return vmx_why = "no secondary processor-based controls";
+  ctl_proc2 = rdmsr(0x48b);
+  if (!((ctl_proc2 >> 32) & 2)) return vmx_why = "the CPU has no EPT (secondary control 'enable EPT' cannot be set)";
+  ept_cap = rdmsr(MSR_VMX_EPT_VPID_CAP);
+  cpu_caps = ((ept_cap & 1) ? PROBE_CAP_EXEC_ONLY : 0) | ((ept_cap & (1ull << 7)) ? PROBE_CAP_5LEVEL : 0) |
+             ((ept_cap & (1ull << 16)) ? PROBE_CAP_2M : 0) | ((ept_cap & (1ull << 17)) ? PROBE_CAP_1G : 0) |
+             ((ept_cap & (1ull << 21)) ? PROBE_CAP_AD : 0) | ((ept_cap & (1ull << 22)) ? PROBE_CAP_ADVINFO : 0) |
+             (((ctl_proc2 >> 32) & (1ull << 22)) ? PROBE_CAP_MBEC : 0);
+  if (!(ept_cap & (1ull << 20)) || !(ept_cap & (1ull << 26)))
+    return vmx_why = "no INVEPT all-context: stale EPT translations could leak between cases";
+  vmx_state = 1;
+  return 0;
+}
+
+static const char *const cap_names[7] = {"execute-only EPT", "5-level EPT", "2-MByte EPT pages", "1-GByte EPT pages",
+                                         "EPT accessed/dirty flags", "advanced VM-exit information for EPT violations",
+                                         "mode-based execute control (MBEC)"};
+static char cap_msg[120];
+static const char *cap_mismatch(u32 need, u32 forbid) {
+  for (unsigned i = 0; i < 7; ++i) {
+    const u32 bit = 1u << i;
+    const char *pre = 0;
+    if ((need & bit) && !(cpu_caps & bit)) pre = "the CPU lacks ";
+    else if ((forbid & bit) && (cpu_caps & bit)) pre = "the case's CPU lacks what this CPU has: ";
+    if (!pre) continue;
+    u64 n = 0;
+    for (const char *q = pre; *q && n < sizeof cap_msg - 1;) cap_msg[n++] = *q++;
+    for (const char *q = cap_names[i]; *q && n < sizeof cap_msg - 1;) cap_msg[n++] = *q++;
+    cap_msg[n] = 0;
+    return cap_msg;
+  }
+  return 0;
+}
+
+/* A control value: the wanted bits, the allowed-0 (must be 1) bits added;
+ * 0 when a wanted bit is not allowed-1. */
+static int ctl(u64 msr, u32 want, u32 *out) {
+  const u32 must = (u32)msr, may = (u32)(msr >> 32);
+  if (want & ~may) return 0;
+  *out = (want | must) & may;
+  return 1;
+}
+
+static int in_vmx_ram(u64 a, u64 n) {
+  return (a >= PROBE_LANDING_4K && a + n <= PROBE_LANDING_4K + 4096) ||
+         (a >= PROBE_LANDING_2M && a + n <= PROBE_POOL_BASE + PROBE_POOL_PAGES * 4096ull) ||
+         (a >= PROBE_FREE_1G_LO && a + n <= PROBE_FREE_1G_HI) ||
+         (a >= PROBE_LANDING_1G && a + n <= 2ull * PROBE_LANDING_1G);
+}
+
+static u64 vmx_desc_gdt[2], vmx_desc_idt[2];
+
+/* Runs one VMX case; returns 0 (res filled) or why not. */
+static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wire *res, u16 *changed) {
+  const struct probe_vmx *v = (const struct probe_vmx *)(c + 1);
+  const struct probe_entry *e = (const struct probe_entry *)(v + 1);
+  const u64 *rb = (const u64 *)(e + c->nentries);
+  const unsigned gmode = c->mode & 0xf;
+  if (c->kind == PROBE_SELFTEST_CRASH || c->kind == PROBE_SELFTEST_HANG) return run_case(c, 0);
+  if (gmode != PROBE_MODE_32 && gmode != PROBE_MODE_PAE && gmode != PROBE_MODE_L4)
+    return "VMX case: L2 paging mode not staged";
+  if (c->kind > PROBE_FETCH || c->cpl > 3) return "bad kind or cpl";
+  if (c->nreadback > PROBE_MAX_READBACK_VMX) return "too many readback entries";
+  const char *why = vmx_probe();
+  if (why) return why;
+  if ((why = cap_mismatch(v->caps_need, v->caps_forbid))) return why;
+  for (unsigned i = 0; i < c->nentries; ++i) {
+    const u64 a = e[i].addr & ~PROBE_W4, w = (e[i].addr & PROBE_W4) ? 4 : 8;
+    if (!in_vmx_ram(a, w) || (a & (w - 1))) return "entry outside the probe's free RAM";
+  }
+  for (unsigned i = 0; i < c->nreadback; ++i)
+    if (!in_vmx_ram(rb[i] & ~PROBE_W4, 8)) return "readback outside the probe's free RAM";
+  if (c->marker && !in_vmx_ram(c->marker, 1)) return "marker outside the probe's free RAM";
+  if ((c->cr4 & (1u << 22)) && !has_pku) return "CR4.PKE but the CPU has no PKU";
+  if ((c->cr4 & (1u << 24))) return "CR4.PKS: the probe does not load IA32_PKRS for L2";
+
+  /* controls: all exceptions exit (#PF with any error code), EPT on, EFER loaded */
+  u32 pin, proc, proc2, exitc, entryc;
+  const int lm = v->l2_cs_long != 0;
+  if (!ctl(ctl_pin, 0, &pin)) return "pin-based controls";
+  /* HLT exiting where allowed: an L2 that went astray and halted exits instead of hanging */
+  if (!ctl(ctl_proc, (1u << 31) | ((u32)(ctl_proc >> 32) & (1u << 7)), &proc)) return "primary processor-based controls";
+  if (!ctl(ctl_proc2, 2u | ((v->caps_need & PROBE_CAP_MBEC) ? 1u << 22 : 0), &proc2))
+    return "secondary processor-based controls (EPT)";
+  if (!ctl(ctl_exit, (1u << 9) | (1u << 21), &exitc)) return "VM-exit controls (host address size, load EFER)";
+  if (!ctl(ctl_entry, (lm ? 1u << 9 : 0) | (1u << 15), &entryc)) return "VM-entry controls (IA-32e guest, load EFER)";
+  /* L2's CR0/CR4 must meet VMX's fixed bits; a case that needs otherwise cannot run */
+  const u64 f0 = rdmsr(MSR_VMX_CR0_FIXED0), f1 = rdmsr(MSR_VMX_CR0_FIXED1);
+  const u64 g0 = rdmsr(MSR_VMX_CR4_FIXED0), g1 = rdmsr(MSR_VMX_CR4_FIXED1);
+  const u64 gcr0 = c->cr0 | f0, gcr4 = c->cr4 | g0;
+  if (gcr0 & ~f1) return "the case's CR0 has a bit VMX non-root operation keeps clear";
+  if (gcr4 & ~g1) return "the case's CR4 has a bit VMX non-root operation keeps clear";
+
+  for (unsigned i = 0; i < c->nentries; ++i) wr(e[i].addr & ~PROBE_W4, (e[i].addr & PROBE_W4) ? 4 : 8, e[i].value);
+  if (c->marker) *(volatile u8 *)c->marker = PROBE_MARKER;
+
+  /* VMX on: CR0/CR4 fixed bits for L1 too */
+  const u64 cr0 = rdcr0(), cr4 = rdcr4();
+  wrcr0((cr0 | f0) & f1);
+  wrcr4((cr4 | g0 | (1u << 13)) & g1);
+  if (c->cr4 & (1u << 22)) wrcr4(rdcr4() | (1u << 22));
+  const u32 rev = (u32)vmx_basic & 0x7fffffffu;
+  mset((void *)(u64)VMXON_REGION, 0, 8192);
+  *(volatile u32 *)(u64)VMXON_REGION = rev;
+  *(volatile u32 *)(u64)VMCS_REGION = rev;
+  u64 pa_on = VMXON_REGION, pa_vmcs = VMCS_REGION;
+  u8 bad = 0;
+  __asm__ volatile("vmxon %1; setna %0" : "=q"(bad) : "m"(pa_on) : "cc", "memory");
+  if (bad) {
+    wrcr4(cr4);
+    wrcr0(cr0);
+    for (unsigned i = 0; i < c->nentries; ++i) wr(e[i].addr & ~PROBE_W4, (e[i].addr & PROBE_W4) ? 4 : 8, 0);
+    if (c->marker) *(volatile u8 *)c->marker = 0;
+    return "VMXON failed";
+  }
+  __asm__ volatile("vmclear %0; vmptrld %0" ::"m"(pa_vmcs) : "cc", "memory");
+  /* stale EPT translations from the previous case (same EPTP, other tables) */
+  struct { u64 eptp, zero; } desc = {0, 0};
+  __asm__ volatile("invept %0, %1" ::"m"(desc), "r"(2ull) : "cc", "memory");
+  vmx_fail = 0;
+
+  vmw(0x4000, pin);
+  vmw(0x4002, proc);
+  vmw(0x401e, proc2);
+  vmw(0x400c, exitc);
+  vmw(0x4012, entryc);
+  vmw(0x4004, 0xffffffffu); /* every exception exits: L2 has no IDT */
+  vmw(0x4006, 0);
+  vmw(0x4008, 0);
+  vmw(0x400a, 0);
+  vmw(0x400e, 0);
+  vmw(0x4010, 0);
+  vmw(0x4014, 0);
+  vmw(0x4016, 0);
+  vmw(0x201a, v->eptp);
+  vmw(0x2800, ~0ull); /* VMCS link pointer */
+  if (gmode == PROBE_MODE_PAE) /* with EPT, VM entry takes PAE's PDPTEs from here, not from CR3 */
+    for (unsigned i = 0; i < 4; ++i) vmw(0x280a + 2 * i, v->pdpte[i]);
+  /* host state: home as it is now */
+  __asm__ volatile("sgdt %0; sidt %1" : "=m"(vmx_desc_gdt), "=m"(vmx_desc_idt));
+  vmw(0x6c00, rdcr0());
+  vmw(0x6c02, rdcr3());
+  vmw(0x6c04, rdcr4() & ~(1ull << 22)); /* no PKE after an exit: L1 must not be checked against L2's PKRU */
+  vmw(0x0c00, 0x10);
+  vmw(0x0c02, 0x08);
+  vmw(0x0c04, 0x10);
+  vmw(0x0c06, 0x10);
+  vmw(0x0c08, 0x10);
+  vmw(0x0c0a, 0x10);
+  vmw(0x0c0c, 0x08); /* TR: any non-null selector; an exit loads TR without reading the GDT */
+  vmw(0x6c06, 0);
+  vmw(0x6c08, 0);
+  vmw(0x6c0a, PROBE_WIN_PT); /* TR base: never used (L1 takes no interrupt in VMX operation) */
+  vmw(0x6c0c, (vmx_desc_gdt[0] >> 16) | (vmx_desc_gdt[1] << 48));
+  vmw(0x6c0e, (vmx_desc_idt[0] >> 16) | (vmx_desc_idt[1] << 48));
+  vmw(0x4c00, 0);
+  vmw(0x6c10, 0);
+  vmw(0x6c12, 0);
+  vmw(0x2c02, rdmsr(0xc0000080u));
+  /* guest state: the case's registers; flat segments at the case's CPL */
+  vmw(0x6800, gcr0);
+  vmw(0x6802, c->cr3);
+  vmw(0x6804, gcr4);
+  vmw(0x6006, 0);   /* CR0 guest/host mask: L2 never writes CR0/CR4 */
+  vmw(0x6008, 0);
+  vmw(0x681a, 0x400);
+  vmw(0x681c, 0);
+  vmw(0x681e, v->rip);
+  vmw(0x6820, c->rflags);
+  vmw(0x2806, c->efer);
+  const u32 dpl = c->cpl;
+  const u32 code_ar = 0x9b | (dpl << 5) | (lm ? (1u << 13) : (1u << 14)) | (1u << 15);
+  const u32 data_ar = 0x93 | (dpl << 5) | (1u << 14) | (1u << 15);
+  for (unsigned i = 0; i < 6; ++i) { /* ES CS SS DS FS GS */
+    vmw(0x0800 + 2 * i, (i == 1 ? 0x08 : 0x10) | dpl);
+    vmw(0x4800 + 2 * i, 0xffffffffu);
+    vmw(0x4814 + 2 * i, i == 1 ? code_ar : data_ar);
+    vmw(0x6806 + 2 * i, 0);
+  }
+  vmw(0x080c, 0);
+  vmw(0x480c, 0);
+  vmw(0x4820, 0x10000); /* LDTR unusable */
+  vmw(0x6812, 0);
+  vmw(0x080e, 0x18);
+  vmw(0x480e, 0x67);
+  vmw(0x4822, 0x8b); /* busy TSS, present */
+  vmw(0x6814, 0);
+  vmw(0x4810, 0xffff);
+  vmw(0x4812, 0xffff);
+  vmw(0x6816, 0);
+  vmw(0x6818, 0);
+  vmw(0x4824, 0);
+  vmw(0x4826, 0);
+  vmw(0x482a, 0);
+  vmw(0x6822, 0);
+  vmw(0x6824, 0);
+  vmw(0x6826, 0);
+  u64 rax = 0;
+  /* PKRU is not switched by VMX: L2 gets the case's, loaded at the last moment */
+  const u64 pk = (c->cr4 & (1u << 22)) ? (1ull << 32) | c->pkru : 0;
+  if (vmx_fail) res->launch = PROBE_LAUNCH_FAIL_VALID, res->insn_error = 0xffff;
+  else res->launch = (u8)probe_vmlaunch(c->va, &rax, pk);
+  if (pk && res->launch == PROBE_LAUNCH_EXITED) { /* PKRU back to 0 for the next case */
+    wrcr4(rdcr4() | (1u << 22));
+    __asm__ volatile("wrpkru" ::"a"(0), "c"(0), "d"(0));
+  }
+  res->seq = c->seq;
+  if (res->launch == PROBE_LAUNCH_FAIL_VALID && !res->insn_error) res->insn_error = (u32)vmr(0x4400);
+  if (res->launch == PROBE_LAUNCH_EXITED) {
+    res->exit_reason = (u32)vmr(0x4402);
+    res->qualification = vmr(0x6400);
+    res->gla = vmr(0x640a);
+    res->gpa = vmr(0x2400);
+    res->rip = vmr(0x681e);
+    res->intr_info = (u32)vmr(0x4404);
+    res->intr_error = (u32)vmr(0x4406);
+  }
+  __asm__ volatile("vmclear %0; vmxoff" ::"m"(pa_vmcs) : "cc", "memory");
+  wrcr4(cr4);
+  wrcr0(cr0);
+  /* a read reports the byte it read; a write, what the landing spot holds now */
+  res->al = c->kind == PROBE_WRITE ? (c->marker ? *(volatile u8 *)c->marker : 0) : (u8)rax;
+  res->nreadback = (u8)c->nreadback;
+  for (unsigned i = 0; i < c->nreadback; ++i) {
+    const unsigned w = (rb[i] & PROBE_W4) ? 4 : 8;
+    u64 before = 0;
+    for (unsigned k = 0; k < c->nentries; ++k)
+      if (e[k].addr == rb[i]) before = e[k].value;
+    const u64 x = rd(rb[i] & ~PROBE_W4, w) ^ before;
+    changed[i] = (u16)((x & 0xfff) | ((x >> 12) ? 0x8000 : 0));
+  }
+  for (unsigned i = 0; i < c->nentries; ++i) wr(e[i].addr & ~PROBE_W4, (e[i].addr & PROBE_W4) ? 4 : 8, 0);
+  if (c->marker) *(volatile u8 *)c->marker = 0;
+  return 0;
+}
+
 void probe_main(void) {
   crc_init();
   u32 v = PROBE_VERSION;
@@ -511,6 +814,23 @@ void probe_main(void) {
     if (c->len < need || off + c->len > h->bytes || (c->len & 7)) {
       reject(c->seq, "record length inconsistent");
       finish(ran, 2);
+    }
+    if (c->mode & PROBE_MODE_VMX) {
+      struct probe_vmx_wire vw;
+      u8 buf[sizeof vw + 2 * PROBE_MAX_READBACK_VMX];
+      u16 changed[PROBE_MAX_READBACK_VMX];
+      mset(&vw, 0, sizeof vw);
+      const char *why = need + sizeof(struct probe_vmx) > c->len ? "record length inconsistent"
+                                                                 : run_vmx_case(c, &vw, changed);
+      if (why) reject(c->seq, why);
+      else {
+        memcpy(buf, &vw, sizeof vw);
+        memcpy(buf + sizeof vw, changed, 2u * vw.nreadback);
+        frame('V', buf, (u8)(sizeof vw + 2u * vw.nreadback));
+        ++ran;
+      }
+      off += c->len;
+      continue;
     }
     struct probe_result res;
     mset(&res, 0, sizeof res);

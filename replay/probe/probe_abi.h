@@ -86,6 +86,36 @@
 #define PROBE_MAX_READBACK 8
 #define PROBE_RIP_IN_WINDOW 1u
 
+/* VMX cases (EPT and nested): the probe is L1, the access runs in L2.
+ * `mode` is PROBE_MODE_VMX | the L2 paging mode (PROBE_MODE_32, _PAE or _L4); a
+ * struct probe_vmx follows the struct probe_case. Entries and readback
+ * addresses are host-physical; PROBE_W4 in one marks a 4-byte guest entry
+ * (32-bit paging). The host writes everything L2 needs (EPT tables, guest
+ * tables, L2's code) as entries; the probe only runs VMX around them.
+ * Result: a 'V' frame (struct probe_vmx_wire, then changed[nreadback]). */
+#define PROBE_MODE_VMX 0x10u
+#define PROBE_W4 (1ull << 63)
+#define PROBE_MAX_READBACK_VMX 24
+/* EPT capabilities a VMX case needs or must not have (IA32_VMX_EPT_VPID_CAP
+ * bit numbers, except MBEC, which is a secondary processor-based control). */
+#define PROBE_CAP_EXEC_ONLY (1u << 0)
+#define PROBE_CAP_5LEVEL (1u << 1)
+#define PROBE_CAP_2M (1u << 2)
+#define PROBE_CAP_1G (1u << 3)
+#define PROBE_CAP_AD (1u << 4)
+#define PROBE_CAP_ADVINFO (1u << 5)
+#define PROBE_CAP_MBEC (1u << 6)
+/* VMX exit reasons the host interprets */
+#define PROBE_EXIT_EXCEPTION 0
+#define PROBE_EXIT_TRIPLE_FAULT 2
+#define PROBE_EXIT_VMCALL 18
+#define PROBE_EXIT_EPT_VIOLATION 48
+#define PROBE_EXIT_EPT_MISCONFIG 49
+/* probe_vmx_wire.launch: how VMLAUNCH ended */
+#define PROBE_LAUNCH_EXITED 0   /* a VM exit (exit_reason says which; bit 31: entry failure) */
+#define PROBE_LAUNCH_FAIL_INVALID 1
+#define PROBE_LAUNCH_FAIL_VALID 2 /* insn_error says why */
+
 #ifndef __ASSEMBLER__
 
 struct probe_batch_header {
@@ -139,6 +169,26 @@ struct probe_result {
   /* Per readback entry: the bits that changed. Bits 11:0 of (after ^ before);
    * bit 15 set when a bit above 11 changed. */
   PROBE_U16 changed[PROBE_MAX_READBACK];
+};
+
+struct probe_vmx {
+  PROBE_U64 eptp;      /* relocated */
+  PROBE_U64 rip;       /* L2's first instruction (the window's code, or the fetch's address) */
+  PROBE_U32 caps_need, caps_forbid; /* PROBE_CAP_*: the CPU must have / must not have them */
+  PROBE_U32 l2_cs_long, reserved;   /* 1: L2 runs in 64-bit mode (IA-32e mode guest) */
+  PROBE_U64 pdpte[4];  /* PAE L2: the PDPTEs VM entry loads (with EPT they come from the VMCS) */
+};
+
+struct probe_vmx_wire {
+  PROBE_U32 seq;
+  PROBE_U32 exit_reason;
+  PROBE_U64 qualification;
+  PROBE_U64 gpa;
+  PROBE_U64 gla;
+  PROBE_U64 rip;       /* L2's RIP at the exit */
+  PROBE_U32 intr_info, intr_error;
+  PROBE_U32 insn_error;
+  PROBE_U8 launch, al, nreadback, reserved;
 };
 
 #endif /* !__ASSEMBLER__ */

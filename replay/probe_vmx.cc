@@ -1,0 +1,597 @@
+// EPT and nested cases for the probe (replay/probe/README.md, "VMX cases"):
+// the probe is L1 and runs the access in an L2 guest under the case's EPT.
+// Guest-physical addresses stay the case's own (they are what EPT
+// translates and what an exit reports); only host-physical addresses are
+// relocated: the case's EPT tables to pool pages, each EPT leaf's frame to a
+// landing region, and the guest's tables are written where that relocated
+// EPT puts them. L2's code lives in a "window": guest-physical pages under an
+// EPT slot no walk of the case reads, mapped by a guest-table slot no walk of
+// the case reads (or, for EPT-only cases, by 4-level tables of the probe's own
+// that map the access's address to itself, user, writable, executable -- what
+// paging off means for the exit qualification, 3C Table 28-7).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+#include "model/ept.h"
+#include "replay/probe_batch.h"
+
+namespace mmucheck::probe {
+namespace {
+
+using mmu::u64;
+using mmu::Feature;
+using mmu::PagingMode;
+
+u64 mask(unsigned hi, unsigned lo) { return hi < lo ? 0 : mmu::bits(hi, lo); }
+
+struct GuestStep {
+  u64 gpa, value;
+  unsigned w;
+};
+
+struct EptStep {
+  u64 hpa, value;
+  unsigned level;
+};
+
+struct EptWalk {
+  std::vector<EptStep> steps;
+  bool leaf = false;
+  unsigned level = 0;
+  u64 frame = 0, size = 0;  // the leaf's frame (case host-physical) and page size
+};
+
+// The case's EPT walk for `gpa` as its structure says (presence and PS only:
+// whether the entries are legal is the CPU's to decide).
+EptWalk ept_walk(const mmu::EptState& ept, unsigned M, u64 gpa) {
+  EptWalk r;
+  const bool mbec = ept.features.has(mmu::EptFeature::mbec);
+  u64 table = ept.eptp & mask(M - 1, 12);
+  for (unsigned level = ept.levels(); level >= 1; --level) {
+    const unsigned shift = 12 + 9 * (level - 1);
+    const u64 a = table + 8 * mmu::field(gpa, shift + 8, shift);
+    const u64 v = ept.memory.read(a);
+    r.steps.push_back({a, v, level});
+    if (!(v & 7) && !(mbec && (v & mmu::bit(10)))) break;
+    if (level == 1 || (level <= 3 && (v & 0x80))) {
+      r.leaf = true;
+      r.level = level;
+      r.size = u64{1} << shift;
+      r.frame = v & mask(M - 1, shift);
+      break;
+    }
+    table = v & mask(M - 1, 12);
+  }
+  return r;
+}
+
+}  // namespace
+
+Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
+  Prepared p;
+  p.vmx = true;
+  p.va = c.access.addr;
+  auto unsupported = [&](std::string why) {
+    p.unsupported = std::move(why);
+    return p;
+  };
+  if (!cpu.vmx) return unsupported(fmt::format("{} has no VMX with EPT", cpu.name));
+  if (c.access.shadow_stack) return unsupported("shadow-stack accesses are not run by the probe");
+  if (c.access.implicit) return unsupported("implicit supervisor-mode accesses are not staged by the probe");
+  if (c.cpu.rflags & mmu::rflags::VM) return unsupported("virtual-8086 mode is not run by the probe");
+  if (auto why = cpu_mismatch(c, cpu)) return unsupported(*why);
+  const mmu::EptState& ept = *c.ept;
+  const unsigned M = c.cpu.maxphyaddr;
+  const PagingMode mode = mmu::paging_mode(c.cpu);
+  const mmu::CpuState& s = c.cpu;
+  const u64 va = c.access.addr;
+
+  if (mode == PagingMode::level5) return unsupported("5-level guest paging under EPT is not staged by the probe");
+  if (ept.levels() != 4 && ept.levels() != 5)
+    return unsupported(fmt::format("EPTP page-walk length {}: the VM entry would fail", ept.levels()));
+  if (mode == PagingMode::none && va > 0xffffffffu)
+    return unsupported("paging off with an address above 4 GiB");
+
+  // ---- the guest's walk, as its structure says; the guest-physical pages it touches ----
+  std::vector<GuestStep> steps;
+  bool guest_leaf = false;
+  u64 gpa_final = 0, page_size = 4096;
+  u64 top_page = 0;
+  unsigned top_index = 0;
+  const unsigned gw = mode == PagingMode::bit32 ? 4 : 8;
+  auto rd = [&](u64 a) { return c.memory.read(a); };
+  if (mode == PagingMode::none) {
+    guest_leaf = true;
+    gpa_final = va;
+  } else if (mode == PagingMode::pae) {
+    // With EPT, VM entry loads the PDPTEs from the VMCS, not through EPT from
+    // CR3 as a MOV to CR3 would (3C 27.3.2.4, 29.3.3.2): the probe can stand in
+    // for that load only where it has no observable effect of its own -- the
+    // load's EPT translation succeeds and sets no accessed flag, and no PDPTE
+    // has a reserved bit (that would be a VM-entry failure, not the #GP).
+    top_page = s.cr3 & mask(31, 12);
+    const u64 pdpt = s.cr3 & mask(31, 5);
+    top_index = static_cast<unsigned>(mmu::field(va, 31, 30));
+    mmu::EptRequest r;
+    r.gpa = pdpt;
+    r.read = true;
+    r.gla_valid = false;
+    r.translated = false;
+    mmu::WriteList w, wo;
+    const mmu::EptResult res = mmu::ept_translate(ept, M, r, w, wo, nullptr);
+    if (res.kind != mmu::OutcomeKind::ok)
+      return unsupported("PAE under EPT: the PDPTE load itself would exit; the probe loads PDPTEs from the VMCS");
+    if (!w.empty() || !wo.empty())
+      return unsupported("PAE under EPT: the PDPTE load sets EPT accessed flags, which loading them from the VMCS "
+                         "would not");
+    for (unsigned i = 0; i < 4; ++i) {
+      const u64 e = rd(pdpt + 8 * i);
+      if ((e & 1) && (e & (mmu::bits(2, 1) | mmu::bits(8, 5) | mask(63, M))))
+        return unsupported("PAE under EPT: a PDPTE with a reserved bit (the probe's VMCS load would fail VM entry, "
+                           "not #GP)");
+      p.vmx_header.pdpte[i] = e;
+    }
+    const u64 pdpte = p.vmx_header.pdpte[top_index];
+    if (pdpte & 1) {
+      const u64 pde_addr = (pdpte & mask(M - 1, 12)) + 8 * mmu::field(va, 29, 21);
+      const u64 pde = rd(pde_addr);
+      steps.push_back({pde_addr, pde, 8});
+      if ((pde & 1) && (pde & 0x80)) {
+        guest_leaf = true;
+        page_size = u64{2} << 20;
+        gpa_final = (pde & mask(M - 1, 21)) | (va & mask(20, 0));
+      } else if (pde & 1) {
+        const u64 pte_addr = (pde & mask(M - 1, 12)) + 8 * mmu::field(va, 20, 12);
+        const u64 pte = rd(pte_addr);
+        steps.push_back({pte_addr, pte, 8});
+        if (pte & 1) {
+          guest_leaf = true;
+          gpa_final = (pte & mask(M - 1, 12)) | (va & 0xfff);
+        }
+      }
+    }
+  } else if (mode == PagingMode::bit32) {
+    top_page = s.cr3 & mask(31, 12);
+    top_index = static_cast<unsigned>(mmu::field(va, 31, 22));
+    const u64 pde_addr = top_page + 4 * top_index;
+    const u64 pde = rd(pde_addr);
+    steps.push_back({pde_addr, pde, 4});
+    const bool big = (pde & 0x80) && (s.cr4 & mmu::cr4::PSE);
+    if ((pde & 1) && big) {
+      const unsigned m = s.features.has(Feature::pse36) ? std::min(M, 40u) : 32;
+      const u64 high = m > 32 ? mmu::field(pde, 20, 13) & mask(m - 33, 0) : 0;
+      guest_leaf = true;
+      page_size = u64{4} << 20;
+      gpa_final = (pde & mask(31, 22)) | (high << 32) | (va & mask(21, 0));
+    } else if (pde & 1) {
+      const u64 pte_addr = (pde & mask(31, 12)) + 4 * mmu::field(va, 21, 12);
+      const u64 pte = rd(pte_addr);
+      steps.push_back({pte_addr, pte, 4});
+      if (pte & 1) {
+        guest_leaf = true;
+        gpa_final = (pte & mask(31, 12)) | (va & 0xfff);
+      }
+    }
+  } else {
+    top_page = s.cr3 & mask(M - 1, 12);
+    top_index = static_cast<unsigned>(mmu::field(va, 47, 39));
+    u64 table = top_page;
+    const bool canonical = mmu::sign_extend(va, 47) == va;
+    for (unsigned level = 4; canonical && level >= 1; --level) {
+      const unsigned shift = 12 + 9 * (level - 1);
+      const u64 a = table + 8 * mmu::field(va, shift + 8, shift);
+      const u64 e = rd(a);
+      steps.push_back({a, e, 8});
+      if (!(e & 1)) break;
+      if (level == 1 || ((e & 0x80) && (level == 2 || level == 3))) {
+        guest_leaf = true;
+        page_size = u64{1} << shift;
+        gpa_final = (e & mask(M - 1, shift)) | (va & (page_size - 1));
+        break;
+      }
+      table = e & mask(M - 1, 12);
+    }
+  }
+  std::vector<u64> touched;  // guest-physical addresses the case's walks translate through EPT
+  if (mode != PagingMode::none) touched.push_back(top_page);
+  for (const GuestStep& g : steps) touched.push_back(g.gpa);
+  if (guest_leaf) touched.push_back(gpa_final);
+  for (u64 g : touched)
+    if (g >= (u64{1} << M)) return unsupported("a guest-physical address beyond MAXPHYADDR on the walk");
+
+  // ---- relocation of host-physical addresses ----
+  unsigned pool_next = 0;
+  auto pool_alloc = [&]() -> u64 { return PROBE_POOL_BASE + 4096ull * pool_next++; };
+  std::map<u64, u64> table_reloc;  // case EPT table page -> pool page
+  auto table_page = [&](u64 page) {
+    auto [it, fresh] = table_reloc.try_emplace(page, 0);
+    if (fresh) it->second = pool_alloc();
+    return it->second;
+  };
+  std::map<std::pair<u64, u64>, u64> landing;  // (leaf frame, size) -> landing base
+  unsigned next_2m = 0, n_1g = 0;
+  static constexpr u64 kLanding2M[] = {PROBE_LANDING_2M, PROBE_LANDING_2M + (2u << 20), PROBE_LANDING_2M + (4u << 20)};
+  std::string fail;
+  auto landing_for = [&](const EptWalk& w) -> std::optional<u64> {
+    auto [it, fresh] = landing.try_emplace({w.frame, w.size}, 0);
+    if (!fresh) return it->second;
+    if (w.size == 4096) it->second = pool_alloc();
+    else if (w.size == (u64{2} << 20)) {
+      if (next_2m == 3) return fail = "more than three 2-MByte EPT pages on the walk", std::nullopt;
+      it->second = kLanding2M[next_2m++];
+    } else {
+      if (n_1g++) return fail = "more than one 1-GByte EPT page on the walk", std::nullopt;
+      it->second = cpu.big_ram ? PROBE_LANDING_1G : 0;
+    }
+    return it->second;
+  };
+  std::map<u64, std::pair<u64, unsigned>> written;  // host-physical -> (value, width)
+  auto write = [&](u64 hpa, u64 value, unsigned w) {
+    auto [it, fresh] = written.try_emplace(hpa, value, w);
+    if (!fresh && it->second.first != value) {
+      fail = "an entry serves the walks twice with different values";
+      return false;
+    }
+    return true;
+  };
+  const u64 ept_top = ept.eptp & mask(M - 1, 12);
+  table_page(ept_top);
+  std::vector<EptWalk> walks;
+  // GPA -> relocated host-physical address, when the case's EPT maps it
+  auto hpa_of = [&](u64 gpa) -> std::optional<u64> {
+    const EptWalk w = ept_walk(ept, M, gpa);
+    if (!w.leaf) return std::nullopt;
+    const auto base = landing_for(w);
+    if (!base) return std::nullopt;
+    const u64 off = gpa & (w.size - 1);
+    if (w.size == (u64{1} << 30) && !cpu.big_ram && (off < PROBE_FREE_1G_LO || off + 8 > PROBE_FREE_1G_HI)) {
+      fail = fmt::format("1-GByte EPT page: offset {:#x} lies outside the probe's free RAM [{:#x}, {:#x})", off,
+                         PROBE_FREE_1G_LO, PROBE_FREE_1G_HI);
+      return std::nullopt;
+    }
+    return *base + off;
+  };
+  for (u64 g : touched) {
+    EptWalk w = ept_walk(ept, M, g);
+    for (const EptStep& st : w.steps) {
+      u64 v = st.value;
+      const bool present = (v & 7) || (ept.features.has(mmu::EptFeature::mbec) && (v & mmu::bit(10)));
+      const bool is_leaf = w.leaf && &st == &w.steps.back();
+      if (is_leaf) {
+        const auto base = landing_for(w);
+        if (!base) return unsupported(fail);
+        v = (v & ~mask(M - 1, 12 + 9 * (st.level - 1))) | *base;
+      } else if (present) {
+        v = (v & ~mask(M - 1, 12)) | table_page(v & mask(M - 1, 12));
+      }
+      const u64 page = st.hpa & ~u64{0xfff};
+      if (!write(table_page(page) + (st.hpa & 0xfff), v, 8)) return unsupported(fail);
+    }
+    walks.push_back(std::move(w));
+  }
+
+  // ---- capabilities: what the case has must be what the CPU has, where it matters ----
+  using EF = mmu::EptFeature;
+  const std::pair<EF, std::uint32_t> capmap[] = {{EF::exec_only, PROBE_CAP_EXEC_ONLY}, {EF::level5, PROBE_CAP_5LEVEL},
+                                                  {EF::pages_2m, PROBE_CAP_2M},         {EF::pages_1g, PROBE_CAP_1G},
+                                                  {EF::ad, PROBE_CAP_AD},               {EF::advinfo, PROBE_CAP_ADVINFO},
+                                                  {EF::mbec, PROBE_CAP_MBEC}};
+  std::uint32_t need = 0, forbid = 0;
+  for (auto [f, bit] : capmap)
+    if (ept.features.has(f)) need |= bit;
+  // A capability the case lacks only matters where the case would use it.
+  bool exec_only_entry = false, ps2 = false, ps1g = false;
+  for (const EptWalk& w : walks)
+    for (const EptStep& st : w.steps) {
+      exec_only_entry |= (st.value & 7) == 4;
+      ps2 |= st.level == 2 && (st.value & 0x80) && (st.value & 7);
+      ps1g |= st.level == 3 && (st.value & 0x80) && (st.value & 7);
+    }
+  if (!ept.features.has(EF::exec_only) && exec_only_entry) forbid |= PROBE_CAP_EXEC_ONLY;
+  if (!ept.features.has(EF::pages_2m) && ps2) forbid |= PROBE_CAP_2M;
+  if (!ept.features.has(EF::pages_1g) && ps1g) forbid |= PROBE_CAP_1G;
+  if (!ept.features.has(EF::ad) && (ept.eptp & mmu::eptp::AD)) forbid |= PROBE_CAP_AD;
+  if (!ept.features.has(EF::advinfo)) forbid |= PROBE_CAP_ADVINFO;  // qualification bits 9-11
+
+  // ---- guest entries where the relocated EPT puts them ----
+  std::vector<std::pair<GuestStep, u64>> guest_at;  // step, host-physical
+  for (const GuestStep& g : steps) {
+    const auto h = hpa_of(g.gpa);
+    if (!h) {
+      if (!fail.empty()) return unsupported(fail);
+      continue;  // not mapped: the walk exits before it reads this entry
+    }
+    if (!write(*h, g.value, g.w)) return unsupported(fail);
+    guest_at.emplace_back(g, *h);
+  }
+  u64 marker = 0;
+  std::optional<EptWalk> final_walk;
+  if (guest_leaf) {
+    if (const auto h = hpa_of(gpa_final)) {
+      marker = *h;
+      for (const auto& [a, vw] : written)
+        if (marker >= a && marker < a + vw.second)
+          return unsupported("the access's landing byte is also a paging-structure entry");
+    } else if (!fail.empty()) {
+      return unsupported(fail);
+    }
+    final_walk = ept_walk(ept, M, gpa_final);
+  }
+
+  // ---- the window: an EPT slot no walk of the case reads ----
+  // EPT-only cases run L2 with the probe's 4-level tables
+  const bool ia32e_l2 = mode == PagingMode::none || mode == PagingMode::level4;
+  const u64 gpa_limit = mode == PagingMode::bit32 ? u64{1} << 32 : u64{1} << std::min(M, 46u);  // PAE entries hold M bits
+  const u64 anchor = mode == PagingMode::none ? va : top_page;  // the walk every window access shares
+  u64 prefix = 0, table = ept_top, wg = 0;
+  std::optional<std::pair<u64, unsigned>> slot_at;  // (relocated entry address, level)
+  for (unsigned level = ept.levels(); level >= 2 && !slot_at; --level) {
+    const unsigned shift = 12 + 9 * (level - 1);
+    for (u64 k = 0; k < 512; ++k) {
+      const u64 region = prefix | (k << shift);
+      if (region >= gpa_limit) break;
+      bool used = false;
+      for (u64 t : touched) used |= (t >> shift) == (region >> shift);
+      const u64 entry = table_page(table) + 8 * k;
+      if (used || written.count(entry)) continue;
+      slot_at = {entry, level};
+      wg = region;
+      break;
+    }
+    if (slot_at) break;
+    const u64 k = mmu::field(anchor, shift + 8, shift);
+    const u64 e = ept.memory.read(table + 8 * k);
+    if (!(e & 7) || (e & 0x80)) return unsupported("no EPT slot free for the probe's window (L2's code)");
+    prefix |= k << shift;
+    table = e & mask(M - 1, 12);
+  }
+  if (!slot_at) return unsupported("no EPT slot free for the probe's window (L2's code)");
+  constexpr unsigned kWinPages = 8;
+  u64 win_hpa[kWinPages];
+  for (u64& h : win_hpa) h = pool_alloc();
+  {
+    // EPT below the slot: non-leaf RWX with A set, then a PT of WB RWX leaves with A/D set
+    u64 at = slot_at->first;
+    for (unsigned level = slot_at->second; level >= 2; --level) {
+      const u64 next = pool_alloc();
+      if (!write(at, next | 7 | 0x100, 8)) return unsupported(fail);
+      at = next;
+    }
+    for (unsigned i = 0; i < kWinPages; ++i)
+      if (!write(at + 8 * i, win_hpa[i] | 7 | (6 << 3) | 0x300, 8)) return unsupported(fail);
+  }
+  if (pool_next > PROBE_POOL_PAGES) return unsupported("too many pages");
+  auto win_gpa = [&](unsigned i) { return wg + 4096ull * i; };
+  auto put = [&](unsigned page, u64 index, u64 value, unsigned w) { return write(win_hpa[page] + w * index, value, w); };
+  // L2's code in window page 0: the access, then VMCALL (an exit that says it completed)
+  static constexpr std::uint8_t kRead[] = {0x8a, 0x07, 0x0f, 0x01, 0xc1, 0xf4};         // mov al,[rdi]; vmcall; hlt
+  static constexpr std::uint8_t kWrite[] = {0xc6, 0x07, PROBE_WRITE_MARK, 0x0f, 0x01, 0xc1, 0xf4};  // mov byte [rdi],0xa5
+  {
+    u64 code = 0;
+    const bool wr = c.access.kind == mmu::AccessKind::write;
+    std::memcpy(&code, wr ? kWrite : kRead, wr ? sizeof kWrite : sizeof kRead);
+    put(0, 0, code, 8);
+  }
+  const u64 user = s.cpl == 3 ? 4 : 0;
+  const u64 table_flags = 0x27;  // P RW US A
+  u64 code_linear = 0, l2_cr3 = s.cr3;
+  if (mode == PagingMode::none) {
+    // the probe's own 4-level tables: va -> va (user, writable, executable), wg -> L2's code
+    if (mmu::field(wg, 47, 39) == mmu::field(va, 47, 39)) return unsupported("no room for the probe's window");
+    code_linear = wg;
+    bool ok = put(1, mmu::field(va, 47, 39), win_gpa(2) | table_flags, 8) &&
+              put(2, mmu::field(va, 38, 30), win_gpa(3) | table_flags, 8) &&
+              put(3, mmu::field(va, 29, 21), win_gpa(4) | table_flags, 8) &&
+              put(4, mmu::field(va, 20, 12), (va & ~u64{0xfff}) | 0x67, 8) &&
+              put(1, mmu::field(wg, 47, 39), win_gpa(5) | table_flags, 8) &&
+              put(5, mmu::field(wg, 38, 30), win_gpa(6) | table_flags, 8) &&
+              put(6, mmu::field(wg, 29, 21), win_gpa(7) | table_flags, 8) &&
+              put(7, mmu::field(wg, 20, 12), wg | 0x21 | user, 8);
+    if (!ok) return unsupported(fail);
+    l2_cr3 = win_gpa(1);
+  } else if (mode == PagingMode::pae) {
+    // one of the four PDPTEs (in the VMCS only; the case's memory keeps its own)
+    std::optional<unsigned> wslot;
+    for (unsigned i = 0; i < 4 && !wslot; ++i)
+      if (i != top_index) wslot = i;
+    code_linear = u64{*wslot} << 30;
+    p.vmx_header.pdpte[*wslot] = win_gpa(1) | 1;
+    if (!(put(1, 0, win_gpa(2) | table_flags, 8) && put(2, 0, wg | 0x21 | user, 8))) return unsupported(fail);
+  } else {
+    // a slot in the case's top-level table that no walk reads maps the window
+    const unsigned first = 0, end = mode == PagingMode::bit32 ? 1024 : 256;
+    std::optional<unsigned> wslot;
+    for (unsigned i = first; i < end && !wslot; ++i) {
+      if (i == top_index) continue;
+      if (mode != PagingMode::bit32 && i == 0) continue;  // keep linear address 0 out of it
+      const u64 a = top_page + gw * i;
+      bool used = false;
+      for (const GuestStep& g : steps) used |= g.gpa == a;
+      if (!used) wslot = i;
+    }
+    if (!wslot) return unsupported("no top-level slot free for the probe's window");
+    const u64 slot_gpa = top_page + gw * *wslot;
+    p.window_slot_gpa = slot_gpa;
+    const auto slot_hpa = hpa_of(slot_gpa);
+    if (!slot_hpa)
+      return unsupported(fail.empty() ? "the case's EPT does not map the guest's top-level table: L2 could not "
+                                        "fetch the probe's code before the access"
+                                      : fail);
+    bool ok;
+    if (mode == PagingMode::bit32) {
+      code_linear = u64{*wslot} << 22;
+      ok = write(*slot_hpa, win_gpa(1) | table_flags, 4) && put(1, 0, wg | 0x21 | user, 4);
+    } else {
+      code_linear = u64{*wslot} << 39;
+      ok = write(*slot_hpa, win_gpa(1) | table_flags, 8) && put(1, 0, win_gpa(2) | table_flags, 8) &&
+           put(2, 0, win_gpa(3) | table_flags, 8) && put(3, 0, wg | 0x21 | user, 8);
+    }
+    if (!ok) return unsupported(fail);
+  }
+  p.window_gla = code_linear;
+
+  // ---- readback: the guest entries and the case's EPT entries the walks use ----
+  for (const auto& [g, h] : guest_at) {
+    const u64 a = h | (g.w == 4 ? PROBE_W4 : 0);
+    if (std::find(p.readback.begin(), p.readback.end(), a) != p.readback.end()) continue;
+    p.readback.push_back(a);
+    p.readback_case.push_back({g.gpa, g.value, mmu::Space::guest});
+  }
+  for (const EptWalk& w : walks)
+    for (const EptStep& st : w.steps) {
+      const u64 a = table_page(st.hpa & ~u64{0xfff}) + (st.hpa & 0xfff);
+      if (std::find(p.readback.begin(), p.readback.end(), a) != p.readback.end()) continue;
+      p.readback.push_back(a);
+      p.readback_case.push_back({st.hpa, st.value, mmu::Space::ept});
+    }
+  if (p.readback.size() > PROBE_MAX_READBACK_VMX) return unsupported("walk too long");
+  if (pool_next > PROBE_POOL_PAGES) return unsupported("too many pages");
+
+  // ---- the record ----
+  p.has_leaf = guest_leaf && final_walk && final_walk->leaf;
+  p.gpa = gpa_final;
+  p.page_size = page_size;
+  if (p.has_leaf) {
+    p.ept_page_size = final_walk->size;
+    p.pa = final_walk->frame | (gpa_final & (final_walk->size - 1));
+  }
+  probe_case& h = p.header;
+  h.mode = static_cast<std::uint8_t>(PROBE_MODE_VMX | (ia32e_l2                  ? PROBE_MODE_L4
+                                                       : mode == PagingMode::pae ? PROBE_MODE_PAE
+                                                                                 : PROBE_MODE_32));
+  h.kind = c.access.kind == mmu::AccessKind::read ? PROBE_READ : c.access.kind == mmu::AccessKind::write ? PROBE_WRITE : PROBE_FETCH;
+  h.cpl = static_cast<std::uint8_t>(s.cpl);
+  h.pkru = s.pkru;
+  h.va = va;
+  h.marker = marker;
+  h.rflags = mmu::rflags::FIXED1 | (s.rflags & mmu::rflags::AC);
+  if (mode == PagingMode::none) {
+    h.cr0 = mmu::cr0::PE | mmu::cr0::ET | mmu::cr0::NE | mmu::cr0::PG;
+    h.cr4 = mmu::cr4::PAE;
+    h.efer = mmu::efer::LME | mmu::efer::LMA;
+  } else {
+    h.cr0 = (s.cr0 & (mmu::cr0::PE | mmu::cr0::MP | mmu::cr0::EM | mmu::cr0::TS | mmu::cr0::ET | mmu::cr0::NE |
+                      mmu::cr0::WP | mmu::cr0::AM | mmu::cr0::NW | mmu::cr0::CD | mmu::cr0::PG)) |
+            mmu::cr0::NE;
+    h.cr4 = s.cr4;
+    h.efer = s.efer & (mmu::efer::SCE | mmu::efer::LME | mmu::efer::LMA | mmu::efer::NXE);
+    if (mode == PagingMode::level4) h.efer |= mmu::efer::LMA;
+  }
+  h.cr3 = l2_cr3 & ~(u64{1} << 63);
+  p.vmx_header.eptp = table_page(ept_top) | (ept.eptp & 0xfff);
+  p.vmx_header.rip = c.access.kind == mmu::AccessKind::fetch ? va : code_linear;
+  p.vmx_header.caps_need = need;
+  p.vmx_header.caps_forbid = forbid;
+  p.vmx_header.l2_cs_long = ia32e_l2 ? 1 : 0;
+  for (const auto& [a, vw] : written) p.entries.push_back({a | (vw.second == 4 ? PROBE_W4 : 0), vw.first});
+  h.nentries = static_cast<std::uint16_t>(p.entries.size());
+  h.nreadback = static_cast<std::uint16_t>(p.readback.size());
+  h.len = static_cast<std::uint32_t>(sizeof(probe_case) + sizeof(probe_vmx) + p.entries.size() * sizeof(probe_entry) +
+                                     p.readback.size() * 8);
+  return p;
+}
+
+Observed observe_vmx(const Prepared& p, const VmxResult& r) {
+  Observed o;
+  mmu::Outcome& out = o.outcome;
+  out.has_ept = true;
+  const probe_vmx_wire& w = r.wire;
+  const auto unexpected = [&](std::string why) {
+    o.status = Observed::Status::unexpected;
+    o.detail = std::move(why);
+    out = mmu::Outcome{};
+    out.kind = mmu::OutcomeKind::general_protection;  // never what the reference says with reason none
+    return o;
+  };
+  const auto unsupported = [&](std::string why) {
+    o.status = Observed::Status::unsupported;
+    o.detail = std::move(why);
+    return o;
+  };
+  if (w.launch == PROBE_LAUNCH_FAIL_INVALID) return unsupported("VMLAUNCH failed (VMfailInvalid)");
+  if (w.launch == PROBE_LAUNCH_FAIL_VALID)
+    return unsupported(fmt::format("VMLAUNCH failed: VM-instruction error {} (the CPU refused the case's VMCS state)",
+                                   w.insn_error));
+  if (w.exit_reason & 0x80000000u)
+    return unsupported(fmt::format("VM entry failed: exit reason {} qualification {:#x} (the CPU refused L2's state)",
+                                   w.exit_reason & 0xffff, w.qualification));
+  for (std::size_t i = 0; i < p.readback_case.size() && i < r.changed.size(); ++i) {
+    const std::uint16_t ch = r.changed[i];
+    if (!ch) continue;
+    if (ch & 0x8000) return unexpected(fmt::format("entry at {:#x} changed above bit 11", p.readback_case[i].case_addr));
+    out.writes.push({p.readback_case[i].space, p.readback_case[i].case_addr, p.readback_case[i].value ^ (ch & 0xfff)});
+  }
+  const bool own_code = p.header.kind != PROBE_FETCH && w.rip == p.window_gla;
+  switch (w.exit_reason & 0xffff) {
+    case PROBE_EXIT_VMCALL:
+      if (p.header.kind == PROBE_FETCH) return unexpected("a fetch case reached the probe's VMCALL");
+      if (p.header.kind == PROBE_READ && w.al != PROBE_MARKER)
+        return unexpected(fmt::format("the access read {:#x}, not the landing byte: it reached another address", w.al));
+      if (p.header.kind == PROBE_WRITE && w.al != PROBE_WRITE_MARK)
+        return unexpected("the write did not reach the landing byte: it went to another address");
+      if (!p.has_leaf) return unexpected("the access completed though the walk has no present leaf");
+      out.kind = mmu::OutcomeKind::ok;
+      out.pa = p.pa;
+      out.gpa = p.gpa;
+      out.page_size = p.page_size;
+      out.ept_page_size = p.ept_page_size;
+      return o;
+    case PROBE_EXIT_EXCEPTION: {
+      const unsigned vector = w.intr_info & 0xff;
+      if (!(w.intr_info & 0x80000000u)) return unexpected("exception exit without valid interruption information");
+      if (vector == 3 && p.header.kind == PROBE_FETCH) {
+        if (w.rip != p.va) return unexpected(fmt::format("the fetch ended at {:#x}, not at the case's landing byte", w.rip));
+        if (!p.has_leaf) return unexpected("the fetch completed though the walk has no present leaf");
+        out.kind = mmu::OutcomeKind::ok;
+        out.pa = p.pa;
+        out.gpa = p.gpa;
+        out.page_size = p.page_size;
+        out.ept_page_size = p.ept_page_size;
+        return o;
+      }
+      if (vector == 14) {
+        if (w.qualification != p.va) {
+          if (own_code) return unsupported("L2 faulted fetching the probe's own code (#PF), before the access");
+          return unexpected(fmt::format("#PF error code {:#x} at {:#x}, not at the access's address", w.intr_error,
+                                        w.qualification));
+        }
+        out.kind = mmu::OutcomeKind::page_fault;
+        out.error_code = w.intr_error;
+        out.cr2 = p.va;
+        return o;
+      }
+      if (vector == 13 && w.intr_error == 0 && (p.header.mode & 0xf) == PROBE_MODE_L4) {
+        out = mmu::Outcome{};
+        out.has_ept = true;
+        out.kind = mmu::OutcomeKind::general_protection;
+        out.gp_reason = mmu::GpReason::non_canonical;
+        return o;
+      }
+      return unexpected(fmt::format("exception {} (error code {:#x}) in L2 at {:#x}", vector, w.intr_error, w.rip));
+    }
+    case PROBE_EXIT_EPT_VIOLATION:
+      if ((w.qualification & mmu::eptq::GLA_VALID) && w.gla != p.va) {
+        if (own_code) return unsupported("L2's fetch of the probe's own code met the case's EPT fault first");
+        return unexpected(fmt::format("EPT violation at guest-linear {:#x}, not the access's address", w.gla));
+      }
+      out.kind = mmu::OutcomeKind::ept_violation;
+      out.qualification = w.qualification;
+      out.gpa = w.gpa;
+      if (w.qualification & mmu::eptq::GLA_VALID) out.gla = w.gla;
+      return o;
+    case PROBE_EXIT_EPT_MISCONFIG:
+      if (own_code && w.gpa == p.window_slot_gpa)
+        return unsupported("L2's fetch of the probe's own code met the case's EPT misconfiguration first");
+      out.kind = mmu::OutcomeKind::ept_misconfig;
+      out.gpa = w.gpa;
+      return o;
+    default:
+      return unexpected(fmt::format("VM exit reason {} (qualification {:#x}) at L2 rip {:#x}", w.exit_reason,
+                                    w.qualification, w.rip));
+  }
+}
+
+}  // namespace mmucheck::probe
