@@ -70,7 +70,7 @@ void add_reference_alternative(mmu::Verdict& v, const mmu::Case& d) {
 bool is_pae(const mmu::Case& c) { return mmu::paging_mode(c.cpu) == mmu::PagingMode::pae; }
 
 const std::vector<KnownDeviation>& table() {
-  static const std::vector<KnownDeviation> t{
+  static const std::vector<KnownDeviation> entries{
       {"qemu-pae-pdptes-not-loaded", "qemu",
        "PAE: QEMU TCG does not load (or check) the four PDPTEs when CR3 is loaded; it reads the one PDPTE the access "
        "uses during the walk and checks only its bits 63:M (a #PF), so a reserved bit in a present PDPTE gives no #GP",
@@ -340,7 +340,7 @@ const std::vector<KnownDeviation>& table() {
          v.alternatives.push_back(pf);
        }},
   };
-  return t;
+  return entries;
 }
 
 bool for_engine(const KnownDeviation& d, std::string_view engine) {
