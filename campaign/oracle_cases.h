@@ -1,5 +1,5 @@
 // Cases for the emulator oracles (replay/probe_runner.h): a case given the
-// emulated CPU's CPUID, and random guest-paging cases the probe can run. Used
+// emulated CPU's CPUID, and random cases (guest paging, EPT, nested) the probe can run. Used
 // by `mmucheck oracle` and by the campaign's oracle phase.
 //
 //   std::mt19937_64 rng(1);
