@@ -25,6 +25,8 @@ using mmu::u64;
 using mmu::Feature;
 using mmu::PagingMode;
 
+constexpr unsigned kWindowPages = 8;  // guest-physical pages under the window's EPT slot
+
 u64 mask(unsigned hi, unsigned lo) { return hi < lo ? 0 : mmu::bits(hi, lo); }
 
 struct GuestStep {
@@ -102,18 +104,23 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   u64 top_page = 0;
   unsigned top_index = 0;
   const unsigned gw = mode == PagingMode::bit32 ? 4 : 8;
+  u64 pae_wslot_hpa = 0;
+  bool pae_cr3 = false, pdpt_mapped = true;  // PAE: L2 loads CR3 itself; the PDPTE load's translation succeeds
+  u64 pdptes[4] = {};
   auto rd = [&](u64 a) { return c.memory.read(a); };
   if (mode == PagingMode::none) {
     guest_leaf = true;
     gpa_final = va;
   } else if (mode == PagingMode::pae) {
-    // With EPT, VM entry loads the PDPTEs from the VMCS, not through EPT from
-    // CR3 as a MOV to CR3 would (3C 27.3.2.4, 29.3.3.2): the probe can stand in
-    // for that load only where it has no observable effect of its own -- the
-    // load's EPT translation succeeds and sets no accessed flag, and no PDPTE
-    // has a reserved bit (that would be a VM-entry failure, not the #GP).
-    top_page = s.cr3 & mask(31, 12);
     const u64 pdpt = s.cr3 & mask(31, 5);
+    // With EPT, VM entry loads the PDPTEs from the VMCS, not through EPT from
+    // CR3 as a MOV to CR3 would (3C 27.3.2.4, 29.3.3.2). Where the load has no
+    // observable effect of its own (its EPT translation succeeds and sets no
+    // accessed flag, no PDPTE has a reserved bit), the probe puts the case's
+    // PDPTEs in the VMCS. Otherwise, at CPL 0, L2's code loads CR3 itself
+    // (pae_cr3) so the load goes through EPT as the case's does; at CPL 3 a
+    // MOV to CR3 would #GP, so those cases stay unsupported.
+    top_page = s.cr3 & mask(31, 12);
     top_index = static_cast<unsigned>(mmu::field(va, 31, 30));
     mmu::EptRequest r;
     r.gpa = pdpt;
@@ -122,18 +129,22 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     r.translated = false;
     mmu::WriteList w, wo;
     const mmu::EptResult res = mmu::ept_translate(ept, M, r, w, wo, nullptr);
+    const char* why = nullptr;
     if (res.kind != mmu::OutcomeKind::ok)
-      return unsupported("PAE under EPT: the PDPTE load itself would exit; the probe loads PDPTEs from the VMCS");
-    if (!w.empty() || !wo.empty())
-      return unsupported("PAE under EPT: the PDPTE load sets EPT accessed flags, which loading them from the VMCS "
-                         "would not");
+      why = "PAE under EPT at CPL > 0: the PDPTE load itself would exit; the probe loads PDPTEs from the VMCS";
+    else if (!w.empty() || !wo.empty())
+      why = "PAE under EPT at CPL > 0: the PDPTE load sets EPT accessed flags, which loading them from the VMCS "
+            "would not";
     for (unsigned i = 0; i < 4; ++i) {
-      const u64 e = rd(pdpt + 8 * i);
-      if ((e & 1) && (e & (mmu::bits(2, 1) | mmu::bits(8, 5) | mask(63, M))))
-        return unsupported("PAE under EPT: a PDPTE with a reserved bit (the probe's VMCS load would fail VM entry, "
-                           "not #GP)");
-      p.vmx_header.pdpte[i] = e;
+      pdptes[i] = rd(pdpt + 8 * i);
+      if (!why && (pdptes[i] & 1) && (pdptes[i] & (mmu::bits(2, 1) | mmu::bits(8, 5) | mask(63, M))))
+        why = "PAE under EPT at CPL > 0: a PDPTE with a reserved bit (the probe's VMCS load would fail VM entry, "
+              "not #GP)";
+      p.vmx_header.pdpte[i] = pdptes[i];
     }
+    if (why && s.cpl != 0) return unsupported(why);
+    pae_cr3 = why != nullptr;
+    if (pae_cr3 && res.kind != mmu::OutcomeKind::ok) pdpt_mapped = false;
     const u64 pdpte = p.vmx_header.pdpte[top_index];
     if (pdpte & 1) {
       const u64 pde_addr = (pdpte & mask(M - 1, 12)) + 8 * mmu::field(va, 29, 21);
@@ -307,6 +318,24 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     if (!write(*h, g.value, g.w)) return unsupported(fail);
     guest_at.emplace_back(g, *h);
   }
+  // PAE with L2 loading CR3: the case's PDPT where the relocated EPT puts it,
+  // with the window's PDPTE in a slot the case leaves not present (so the
+  // load's reserved-bit checks see what the case's would)
+  std::optional<unsigned> pae_wslot;
+  if (pae_cr3) {
+    for (unsigned i = 0; i < 4 && !pae_wslot; ++i)
+      if (i != top_index && !(pdpt_mapped && (pdptes[i] & 1))) pae_wslot = i;
+    if (!pae_wslot) return unsupported("PAE under EPT: no PDPTE slot free for the probe's window (L2's code)");
+    if (pdpt_mapped) {
+      const u64 pdpt = s.cr3 & mask(31, 5);
+      for (unsigned i = 0; i < 4; ++i) {
+        const auto h = hpa_of(pdpt + 8 * i);
+        if (!h) return unsupported(fail.empty() ? "PAE under EPT: the PDPT is not mapped" : fail);
+        if (i != *pae_wslot && !write(*h, pdptes[i], 8)) return unsupported(fail);
+        if (i == *pae_wslot) pae_wslot_hpa = *h;
+      }
+    }
+  }
   u64 marker = 0;
   std::optional<EptWalk> final_walk;
   if (guest_leaf) {
@@ -349,7 +378,7 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     table = e & mask(M - 1, 12);
   }
   if (!slot_at) return unsupported("no EPT slot free for the probe's window (L2's code)");
-  constexpr unsigned kWinPages = 8;
+  constexpr unsigned kWinPages = kWindowPages;
   u64 win_hpa[kWinPages];
   for (u64& h : win_hpa) h = pool_alloc();
   {
@@ -365,11 +394,32 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   }
   if (pool_next > PROBE_POOL_PAGES) return unsupported("too many pages");
   auto win_gpa = [&](unsigned i) { return wg + 4096ull * i; };
+  p.window_gpa = wg;
   auto put = [&](unsigned page, u64 index, u64 value, unsigned w) { return write(win_hpa[page] + w * index, value, w); };
   // L2's code in window page 0: the access, then VMCALL (an exit that says it completed)
   static constexpr std::uint8_t kRead[] = {0x8a, 0x07, 0x0f, 0x01, 0xc1, 0xf4};         // mov al,[rdi]; vmcall; hlt
   static constexpr std::uint8_t kWrite[] = {0xc6, 0x07, PROBE_WRITE_MARK, 0x0f, 0x01, 0xc1, 0xf4};  // mov byte [rdi],0xa5
-  {
+  // PAE with L2 loading CR3: mov eax, cr3-value; mov cr3, eax (kCr3Len bytes) first;
+  // a fetch case then jumps to its address (jmp edi)
+  static constexpr unsigned kCr3Len = 8;
+  if (pae_cr3) {
+    std::uint8_t code[24] = {0xb8};
+    const auto cr3v = static_cast<std::uint32_t>(s.cr3);
+    std::memcpy(code + 1, &cr3v, 4);
+    code[5] = 0x0f, code[6] = 0x22, code[7] = 0xd8;
+    const bool wr = c.access.kind == mmu::AccessKind::write, rd_ = c.access.kind == mmu::AccessKind::read;
+    static constexpr std::uint8_t kJump[] = {0xff, 0xe7};
+    if (wr) std::memcpy(code + kCr3Len, kWrite, sizeof kWrite);
+    else if (rd_) std::memcpy(code + kCr3Len, kRead, sizeof kRead);
+    else std::memcpy(code + kCr3Len, kJump, sizeof kJump);
+    for (unsigned i = 0; i < 3; ++i) {
+      u64 q = 0;
+      std::memcpy(&q, code + 8 * i, 8);
+      put(0, i, q, 8);
+    }
+    p.vmx_header.l2_loads_cr3 = 1;
+    p.l2_cr3_gp_rip_off = 5;
+  } else {
     u64 code = 0;
     const bool wr = c.access.kind == mmu::AccessKind::write;
     std::memcpy(&code, wr ? kWrite : kRead, wr ? sizeof kWrite : sizeof kRead);
@@ -394,10 +444,16 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     l2_cr3 = win_gpa(1);
   } else if (mode == PagingMode::pae) {
     // one of the four PDPTEs (in the VMCS only; the case's memory keeps its own)
-    std::optional<unsigned> wslot;
+    std::optional<unsigned> wslot = pae_wslot;
     for (unsigned i = 0; i < 4 && !wslot; ++i)
       if (i != top_index) wslot = i;
     code_linear = u64{*wslot} << 30;
+    if (pae_cr3) {
+      // VM entry gets only the window; L2's MOV to CR3 then loads the case's
+      // PDPTEs and ours from memory, and the next fetch still finds the window
+      for (u64& e : p.vmx_header.pdpte) e = 0;
+      if (pdpt_mapped && !write(pae_wslot_hpa, win_gpa(1) | 1, 8)) return unsupported(fail);
+    }
     p.vmx_header.pdpte[*wslot] = win_gpa(1) | 1;
     if (!(put(1, 0, win_gpa(2) | table_flags, 8) && put(2, 0, wg | 0x21 | user, 8))) return unsupported(fail);
   } else {
@@ -482,7 +538,7 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   }
   h.cr3 = l2_cr3 & ~(u64{1} << 63);
   p.vmx_header.eptp = table_page(ept_top) | (ept.eptp & 0xfff);
-  p.vmx_header.rip = c.access.kind == mmu::AccessKind::fetch ? va : code_linear;
+  p.vmx_header.rip = c.access.kind == mmu::AccessKind::fetch && !pae_cr3 ? va : code_linear;
   p.vmx_header.caps_need = need;
   p.vmx_header.caps_forbid = forbid;
   p.vmx_header.l2_cs_long = ia32e_l2 ? 1 : 0;
@@ -563,6 +619,13 @@ Observed observe_vmx(const Prepared& p, const VmxResult& r) {
         out.cr2 = p.va;
         return o;
       }
+      if (vector == 13 && w.intr_error == 0 && p.vmx_header.l2_loads_cr3 &&
+          w.rip == p.window_gla + p.l2_cr3_gp_rip_off) {
+        // L2's MOV to CR3: a present PDPTE with a reserved bit (4.4.1)
+        out.kind = mmu::OutcomeKind::general_protection;
+        out.gp_reason = mmu::GpReason::pdpte_reserved;
+        return o;
+      }
       if (vector == 13 && w.intr_error == 0 && (p.header.mode & 0xf) == PROBE_MODE_L4) {
         out = mmu::Outcome{};
         out.has_ept = true;
@@ -583,7 +646,9 @@ Observed observe_vmx(const Prepared& p, const VmxResult& r) {
       if (w.qualification & mmu::eptq::GLA_VALID) out.gla = w.gla;
       return o;
     case PROBE_EXIT_EPT_MISCONFIG:
-      if (own_code && w.gpa == p.window_slot_gpa)
+      // (the window's own pages: a misconfiguration the case's EPT shares with the window's path)
+      if ((own_code && w.gpa == p.window_slot_gpa) ||
+          (w.rip == p.window_gla && w.gpa - p.window_gpa < kWindowPages * 4096ull))
         return unsupported("L2's fetch of the probe's own code met the case's EPT misconfiguration first");
       out.kind = mmu::OutcomeKind::ept_misconfig;
       out.gpa = w.gpa;

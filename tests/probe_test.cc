@@ -254,6 +254,7 @@ TEST(ProbeVmx, SaysWhyItCannotRunACase) {
   pae.cpu.cr0 |= mmu::cr0::PG;
   pae.cpu.cr4 = mmu::cr4::PAE;
   pae.cpu.cr3 = 0x1000;
+  pae.cpu.cpl = 3;  // at CPL 0 L2 would load CR3 itself (RunsPaePdpteLoadsOnBochs)
   const Prepared pp = prepare(pae, bochs_model());
   ASSERT_TRUE(pp.unsupported);
   EXPECT_NE(pp.unsupported->find("PAE"), std::string::npos) << *pp.unsupported;
@@ -298,6 +299,65 @@ TEST(ProbeVmx, RunsEptCasesOnBochs) {
   EXPECT_EQ(good[3].outcome.kind, mmu::OutcomeKind::ept_violation);
   EXPECT_EQ(good.back().status, CaseResult::Status::unsupported);
   EXPECT_NE(good.back().detail.find("mode-based execute"), std::string::npos) << good.back().detail;
+}
+
+// A PAE guest at CPL 0 under EPT (an identity 2-MByte EPT page over the low
+// 2 MiB): PDPT 0x1000, PD 0x2000, PT 0x3000, va 0x5abc -> gpa 0x4abc.
+mmu::Case pae_nested(mmu::AccessKind kind) {
+  mmu::Case c;
+  c.cpu.cr0 = mmu::cr0::PE | mmu::cr0::ET | mmu::cr0::PG;
+  c.cpu.cr4 = mmu::cr4::PAE;
+  c.cpu.cr3 = 0x1000;
+  c.cpu.maxphyaddr = 40;
+  c.cpu.features = bochs_model().features;
+  c.access = {.addr = 0x5abc, .kind = kind};
+  c.memory.set(0x1000, 0x2001);
+  c.memory.set(0x2000, 0x3023);
+  c.memory.set(0x3028, 0x4023);
+  mmu::EptState e;
+  e.eptp = 0x50000 | mmu::eptp::WB | mmu::eptp::WALK4;
+  e.features = bochs_model().ept_features;
+  e.memory.set(0x50000, 0x51007);
+  e.memory.set(0x51000, 0x52007);
+  e.memory.set(0x52000, 0x0000b7);  // 2-MByte page at 0, RWX, WB
+  c.ept = e;
+  return c;
+}
+
+// PAE PDPTE loads that must go through EPT (L2 loads CR3 itself): the load's
+// EPT violation (GLA not valid), a PDPTE with a reserved bit (#GP), and an
+// ordinary access through L2-loaded PDPTEs, each as the reference says.
+TEST(ProbeVmx, RunsPaePdpteLoadsOnBochs) {
+  Runner bochs(Emulator::bochs);
+  if (auto why = bochs.unavailable()) GTEST_SKIP() << *why;
+  std::vector<mmu::Case> cases;
+  for (auto kind : {mmu::AccessKind::read, mmu::AccessKind::write, mmu::AccessKind::fetch}) {
+    mmu::Case unmapped = pae_nested(kind);  // the PDPT above the EPT's 2 MiB
+    unmapped.cpu.cr3 = 0x300000;
+    cases.push_back(unmapped);
+    mmu::Case rsvd = pae_nested(kind);  // PDPTE 2 with bit 5 set
+    rsvd.memory.set(0x1010, 0x2021);
+    cases.push_back(rsvd);
+    mmu::Case ok = pae_nested(kind);  // EPT A/D on: the load sets EPT accessed flags, the access completes
+    ok.ept->eptp |= mmu::eptp::AD;
+    cases.push_back(ok);
+  }
+  std::vector<const mmu::Case*> ptrs;
+  for (const auto& c : cases) ptrs.push_back(&c);
+  const auto got = bochs.run(ptrs);
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    ASSERT_EQ(got[i].status, CaseResult::Status::ok) << i << ": " << got[i].detail;
+    EXPECT_TRUE(accepts_observed(cases[i], mmu::reference::evaluate(cases[i]), got[i].outcome)) << i;
+  }
+  for (std::size_t i = 0; i < cases.size(); i += 3) {
+    EXPECT_EQ(got[i].outcome.kind, mmu::OutcomeKind::ept_violation) << i;
+    EXPECT_FALSE(got[i].outcome.qualification & mmu::eptq::GLA_VALID) << i;
+    EXPECT_EQ(got[i + 1].outcome.kind, mmu::OutcomeKind::general_protection) << i;
+    EXPECT_EQ(got[i + 1].outcome.gp_reason, mmu::GpReason::pdpte_reserved) << i;
+  }
+  EXPECT_EQ(got[2].outcome.kind, mmu::OutcomeKind::ok);
+  EXPECT_EQ(got[2].outcome.gpa, 0x4abcu);
+  EXPECT_FALSE(got[2].outcome.writes.empty());  // the EPT accessed flags the load (and the walk) set
 }
 
 }  // namespace

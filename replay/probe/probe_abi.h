@@ -175,7 +175,8 @@ struct probe_vmx {
   PROBE_U64 eptp;      /* relocated */
   PROBE_U64 rip;       /* L2's first instruction (the window's code, or the fetch's address) */
   PROBE_U32 caps_need, caps_forbid; /* PROBE_CAP_*: the CPU must have / must not have them */
-  PROBE_U32 l2_cs_long, reserved;   /* 1: L2 runs in 64-bit mode (IA-32e mode guest) */
+  PROBE_U32 l2_cs_long;             /* 1: L2 runs in 64-bit mode (IA-32e mode guest) */
+  PROBE_U32 l2_loads_cr3;           /* 1: L2's code loads CR3 (PAE: the PDPTEs through EPT); no exit for it */
   PROBE_U64 pdpte[4];  /* PAE L2: the PDPTEs VM entry loads (with EPT they come from the VMCS) */
 };
 
