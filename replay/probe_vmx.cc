@@ -350,6 +350,23 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     final_walk = ept_walk(ept, M, gpa_final);
   }
 
+  // 32-bit and 4-level guests whose top-level table's EPT translation faults:
+  // L2 cannot reach the window through that table, so at CPL 0 it starts on
+  // the probe's own tables, with the code page global (CR4.PGE), and loads
+  // the case's CR3 itself; a MOV to CR3 keeps global translations (4.10.4.1),
+  // so the code stays reachable while the access walks the case's tables.
+  bool global_cr3 = false;
+  if ((mode == PagingMode::bit32 || mode == PagingMode::level4) && s.cpl == 0) {
+    mmu::EptRequest r;
+    r.gpa = top_page;
+    r.read = true;
+    r.translated = false;
+    mmu::WriteList w, wo;
+    global_cr3 = mmu::ept_translate(ept, M, r, w, wo, nullptr).kind != mmu::OutcomeKind::ok;
+    if (global_cr3 && mode == PagingMode::level4 && (s.cr3 & mask(62, M)))
+      return unsupported("a CR3 with a reserved bit: L2's MOV to CR3 would #GP");
+  }
+
   // ---- the window: an EPT slot no walk of the case reads ----
   // EPT-only cases run L2 with the probe's 4-level tables
   const bool ia32e_l2 = mode == PagingMode::none || mode == PagingMode::level4;
@@ -399,14 +416,26 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   // L2's code in window page 0: the access, then VMCALL (an exit that says it completed)
   static constexpr std::uint8_t kRead[] = {0x8a, 0x07, 0x0f, 0x01, 0xc1, 0xf4};         // mov al,[rdi]; vmcall; hlt
   static constexpr std::uint8_t kWrite[] = {0xc6, 0x07, PROBE_WRITE_MARK, 0x0f, 0x01, 0xc1, 0xf4};  // mov byte [rdi],0xa5
-  // PAE with L2 loading CR3: mov eax, cr3-value; mov cr3, eax (kCr3Len bytes) first;
+  // L2 loading CR3 (PAE, or a faulting top-level table): mov eax, cr3-value; mov cr3, eax first;
   // a fetch case then jumps to its address (jmp edi)
-  static constexpr unsigned kCr3Len = 8;
-  if (pae_cr3) {
-    std::uint8_t code[24] = {0xb8};
-    const auto cr3v = static_cast<std::uint32_t>(s.cr3);
-    std::memcpy(code + 1, &cr3v, 4);
-    code[5] = 0x0f, code[6] = 0x22, code[7] = 0xd8;
+  // (64-bit L2: mov rax, imm64; then a nop, so that a code fetch the MOV to
+  // CR3 left without a translation is told apart from the access by its RIP)
+  const bool long_cr3 = global_cr3 && mode == PagingMode::level4;
+  const unsigned kCr3Len = long_cr3 ? 14 : global_cr3 ? 9 : 8;
+  if (pae_cr3 || global_cr3) {
+    std::uint8_t code[24] = {};
+    const u64 cr3v = s.cr3 & ~(u64{1} << 63);
+    if (long_cr3) {
+      code[0] = 0x48, code[1] = 0xb8;
+      std::memcpy(code + 2, &cr3v, 8);
+      code[10] = 0x0f, code[11] = 0x22, code[12] = 0xd8, code[13] = 0x90;
+    } else {
+      code[0] = 0xb8;
+      const auto v32 = static_cast<std::uint32_t>(cr3v);
+      std::memcpy(code + 1, &v32, 4);
+      code[5] = 0x0f, code[6] = 0x22, code[7] = 0xd8, code[8] = 0x90;
+    }
+    p.vmx_header.cr3_target = cr3v;
     const bool wr = c.access.kind == mmu::AccessKind::write, rd_ = c.access.kind == mmu::AccessKind::read;
     static constexpr std::uint8_t kJump[] = {0xff, 0xe7};
     if (wr) std::memcpy(code + kCr3Len, kWrite, sizeof kWrite);
@@ -418,7 +447,8 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
       put(0, i, q, 8);
     }
     p.vmx_header.l2_loads_cr3 = 1;
-    p.l2_cr3_gp_rip_off = 5;
+    p.l2_cr3_gp_rip_off = long_cr3 ? 10 : 5;
+    if (global_cr3) p.l2_after_cr3_rip_off = kCr3Len - 1;
   } else {
     u64 code = 0;
     const bool wr = c.access.kind == mmu::AccessKind::write;
@@ -456,6 +486,22 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     }
     p.vmx_header.pdpte[*wslot] = win_gpa(1) | 1;
     if (!(put(1, 0, win_gpa(2) | table_flags, 8) && put(2, 0, wg | 0x21 | user, 8))) return unsupported(fail);
+  } else if (global_cr3) {
+    // the probe's own tables map the code page (global) where the case's access is not
+    const unsigned idx_va = static_cast<unsigned>(mode == PagingMode::bit32 ? mmu::field(va, 31, 22) : mmu::field(va, 47, 39));
+    const unsigned i = idx_va == 1 ? 2 : 1;
+    const u64 g = 0x100;
+    bool ok;
+    if (mode == PagingMode::bit32) {
+      code_linear = u64{i} << 22;
+      ok = put(1, i, win_gpa(2) | table_flags, 4) && put(2, 0, wg | 0x21 | g, 4);
+    } else {
+      code_linear = u64{i} << 39;
+      ok = put(1, i, win_gpa(2) | table_flags, 8) && put(2, 0, win_gpa(3) | table_flags, 8) &&
+           put(3, 0, win_gpa(4) | table_flags, 8) && put(4, 0, wg | 0x21 | g, 8);
+    }
+    if (!ok) return unsupported(fail);
+    l2_cr3 = win_gpa(1);
   } else {
     // a slot in the case's top-level table that no walk reads maps the window
     const unsigned first = 0, end = mode == PagingMode::bit32 ? 1024 : 256;
@@ -532,13 +578,13 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     h.cr0 = (s.cr0 & (mmu::cr0::PE | mmu::cr0::MP | mmu::cr0::EM | mmu::cr0::TS | mmu::cr0::ET | mmu::cr0::NE |
                       mmu::cr0::WP | mmu::cr0::AM | mmu::cr0::NW | mmu::cr0::CD | mmu::cr0::PG)) |
             mmu::cr0::NE;
-    h.cr4 = s.cr4;
+    h.cr4 = s.cr4 | (global_cr3 ? mmu::cr4::PGE : 0);  // PGE changes no walk, only what a MOV to CR3 keeps
     h.efer = s.efer & (mmu::efer::SCE | mmu::efer::LME | mmu::efer::LMA | mmu::efer::NXE);
     if (mode == PagingMode::level4) h.efer |= mmu::efer::LMA;
   }
   h.cr3 = l2_cr3 & ~(u64{1} << 63);
   p.vmx_header.eptp = table_page(ept_top) | (ept.eptp & 0xfff);
-  p.vmx_header.rip = c.access.kind == mmu::AccessKind::fetch && !pae_cr3 ? va : code_linear;
+  p.vmx_header.rip = c.access.kind == mmu::AccessKind::fetch && !pae_cr3 && !global_cr3 ? va : code_linear;
   p.vmx_header.caps_need = need;
   p.vmx_header.caps_forbid = forbid;
   p.vmx_header.l2_cs_long = ia32e_l2 ? 1 : 0;
@@ -581,6 +627,9 @@ Observed observe_vmx(const Prepared& p, const VmxResult& r) {
     out.writes.push({p.readback_case[i].space, p.readback_case[i].case_addr, p.readback_case[i].value ^ (ch & 0xfff)});
   }
   const bool own_code = p.header.kind != PROBE_FETCH && w.rip == p.window_gla;
+  if (p.l2_after_cr3_rip_off && w.rip == p.window_gla + p.l2_after_cr3_rip_off &&
+      (w.exit_reason & 0xffff) != PROBE_EXIT_VMCALL)
+    return unsupported("L2's code fetch after its MOV to CR3 found no translation (the global TLB entry was not kept)");
   switch (w.exit_reason & 0xffff) {
     case PROBE_EXIT_VMCALL:
       if (p.header.kind == PROBE_FETCH) return unexpected("a fetch case reached the probe's VMCALL");
@@ -619,7 +668,7 @@ Observed observe_vmx(const Prepared& p, const VmxResult& r) {
         out.cr2 = p.va;
         return o;
       }
-      if (vector == 13 && w.intr_error == 0 && p.vmx_header.l2_loads_cr3 &&
+      if (vector == 13 && w.intr_error == 0 && p.vmx_header.l2_loads_cr3 && (p.header.mode & 0xf) == PROBE_MODE_PAE &&
           w.rip == p.window_gla + p.l2_cr3_gp_rip_off) {
         // L2's MOV to CR3: a present PDPTE with a reserved bit (4.4.1)
         out.kind = mmu::OutcomeKind::general_protection;

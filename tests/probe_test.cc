@@ -360,4 +360,38 @@ TEST(ProbeVmx, RunsPaePdpteLoadsOnBochs) {
   EXPECT_FALSE(got[2].outcome.writes.empty());  // the EPT accessed flags the load (and the walk) set
 }
 
+// 32-bit and 4-level guests at CPL 0 whose top-level table's EPT translation
+// faults (L2 starts on the probe's tables, code page global, and loads the
+// case's CR3): the access's own EPT violation (GLA valid, the access's
+// address) or misconfiguration at the top-level table, as the reference says.
+TEST(ProbeVmx, RunsCasesWhoseTopLevelTableFaultsOnBochs) {
+  Runner bochs(Emulator::bochs);
+  if (auto why = bochs.unavailable()) GTEST_SKIP() << *why;
+  std::vector<mmu::Case> cases;
+  for (bool lm : {false, true})
+    for (auto kind : {mmu::AccessKind::read, mmu::AccessKind::write, mmu::AccessKind::fetch})
+      for (bool misconfig : {false, true}) {
+        mmu::Case c = pae_nested(kind);
+        c.cpu.cr4 = lm ? mmu::cr4::PAE : 0;
+        if (lm) c.cpu.efer = mmu::efer::LME | mmu::efer::LMA;
+        c.cpu.cr3 = 0x300000;  // above the EPT's 2 MiB: not mapped
+        if (misconfig) c.ept->memory.set(0x52008, 0x2000b2);  // write-only 2-MByte page over it
+        cases.push_back(c);
+      }
+  std::vector<const mmu::Case*> ptrs;
+  for (const auto& c : cases) ptrs.push_back(&c);
+  const auto got = bochs.run(ptrs);
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    ASSERT_EQ(got[i].status, CaseResult::Status::ok) << i << ": " << got[i].detail;
+    EXPECT_TRUE(accepts_observed(cases[i], mmu::reference::evaluate(cases[i]), got[i].outcome)) << i;
+    if (i % 2 == 0) {
+      EXPECT_EQ(got[i].outcome.kind, mmu::OutcomeKind::ept_violation) << i;
+      EXPECT_EQ(got[i].outcome.gla, cases[i].access.addr) << i;
+    } else {
+      EXPECT_EQ(got[i].outcome.kind, mmu::OutcomeKind::ept_misconfig) << i;
+    }
+    EXPECT_EQ(got[i].outcome.gpa, 0x300000u) << i;
+  }
+}
+
 }  // namespace

@@ -694,7 +694,7 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
   vmw(0x6008, 0);
   if (v->l2_loads_cr3) { /* the one CR3 L2 loads is a CR3 target: no exit even with CR3-load exiting */
     vmw(0x400a, 1);
-    vmw(0x6008, c->cr3);
+    vmw(0x6008, v->cr3_target);
   }
   vmw(0x681a, 0x400);
   vmw(0x681c, 0);

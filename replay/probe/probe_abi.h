@@ -178,6 +178,7 @@ struct probe_vmx {
   PROBE_U32 l2_cs_long;             /* 1: L2 runs in 64-bit mode (IA-32e mode guest) */
   PROBE_U32 l2_loads_cr3;           /* 1: L2's code loads CR3 (PAE: the PDPTEs through EPT); no exit for it */
   PROBE_U64 pdpte[4];  /* PAE L2: the PDPTEs VM entry loads (with EPT they come from the VMCS) */
+  PROBE_U64 cr3_target; /* l2_loads_cr3: the value L2 loads (the case's CR3) */
 };
 
 struct probe_vmx_wire {
