@@ -117,9 +117,10 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     // CR3 as a MOV to CR3 would (3C 27.3.2.4, 29.3.3.2). Where the load has no
     // observable effect of its own (its EPT translation succeeds and sets no
     // accessed flag, no PDPTE has a reserved bit), the probe puts the case's
-    // PDPTEs in the VMCS. Otherwise, at CPL 0, L2's code loads CR3 itself
-    // (pae_cr3) so the load goes through EPT as the case's does; at CPL 3 a
-    // MOV to CR3 would #GP, so those cases stay unsupported.
+    // PDPTEs in the VMCS. Otherwise L2's code loads CR3 itself at CPL 0
+    // (pae_cr3) so the load goes through EPT as the case's does, and for a
+    // CPL-3 case then goes to CPL 3 with SYSEXIT (no GDT read); CPL 1 and 2
+    // are out of SYSEXIT's reach, so those cases stay unsupported.
     top_page = s.cr3 & mask(31, 12);
     top_index = static_cast<unsigned>(mmu::field(va, 31, 30));
     mmu::EptRequest r;
@@ -131,18 +132,18 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     const mmu::EptResult res = mmu::ept_translate(ept, M, r, w, wo, nullptr);
     const char* why = nullptr;
     if (res.kind != mmu::OutcomeKind::ok)
-      why = "PAE under EPT at CPL > 0: the PDPTE load itself would exit; the probe loads PDPTEs from the VMCS";
+      why = "PAE under EPT at CPL 1 or 2: the PDPTE load itself would exit; the probe loads PDPTEs from the VMCS";
     else if (!w.empty() || !wo.empty())
-      why = "PAE under EPT at CPL > 0: the PDPTE load sets EPT accessed flags, which loading them from the VMCS "
+      why = "PAE under EPT at CPL 1 or 2: the PDPTE load sets EPT accessed flags, which loading them from the VMCS "
             "would not";
     for (unsigned i = 0; i < 4; ++i) {
       pdptes[i] = rd(pdpt + 8 * i);
       if (!why && (pdptes[i] & 1) && (pdptes[i] & (mmu::bits(2, 1) | mmu::bits(8, 5) | mask(63, M))))
-        why = "PAE under EPT at CPL > 0: a PDPTE with a reserved bit (the probe's VMCS load would fail VM entry, "
+        why = "PAE under EPT at CPL 1 or 2: a PDPTE with a reserved bit (the probe's VMCS load would fail VM entry, "
               "not #GP)";
       p.vmx_header.pdpte[i] = pdptes[i];
     }
-    if (why && s.cpl != 0) return unsupported(why);
+    if (why && (s.cpl == 1 || s.cpl == 2)) return unsupported(why);
     pae_cr3 = why != nullptr;
     if (pae_cr3 && res.kind != mmu::OutcomeKind::ok) pdpt_mapped = false;
     const u64 pdpte = p.vmx_header.pdpte[top_index];
@@ -421,6 +422,7 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   // (64-bit L2: mov rax, imm64; then a nop, so that a code fetch the MOV to
   // CR3 left without a translation is told apart from the access by its RIP)
   const bool long_cr3 = global_cr3 && mode == PagingMode::level4;
+  const bool sysexit = pae_cr3 && s.cpl == 3;  // L2 loads CR3 at CPL 0, then goes to CPL 3
   const unsigned kCr3Len = long_cr3 ? 14 : global_cr3 ? 9 : 8;
   if (pae_cr3 || global_cr3) {
     std::uint8_t code[24] = {};
@@ -436,15 +438,24 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
       code[5] = 0x0f, code[6] = 0x22, code[7] = 0xd8, code[8] = 0x90;
     }
     p.vmx_header.cr3_target = cr3v;
+    if (sysexit) {
+      // mov edx, user code (window page 5, linear one page above); sysexit
+      const auto user_code = static_cast<std::uint32_t>((u64{*pae_wslot} << 30) + 0x1000);
+      code[8] = 0xba;
+      std::memcpy(code + 9, &user_code, 4);
+      code[13] = 0x0f, code[14] = 0x35;
+    }
+    std::uint8_t* at = sysexit ? code + 16 : code + kCr3Len;
     const bool wr = c.access.kind == mmu::AccessKind::write, rd_ = c.access.kind == mmu::AccessKind::read;
     static constexpr std::uint8_t kJump[] = {0xff, 0xe7};
-    if (wr) std::memcpy(code + kCr3Len, kWrite, sizeof kWrite);
-    else if (rd_) std::memcpy(code + kCr3Len, kRead, sizeof kRead);
-    else std::memcpy(code + kCr3Len, kJump, sizeof kJump);
+    if (wr) std::memcpy(at, kWrite, sizeof kWrite);
+    else if (rd_) std::memcpy(at, kRead, sizeof kRead);
+    else std::memcpy(at, kJump, sizeof kJump);
     for (unsigned i = 0; i < 3; ++i) {
       u64 q = 0;
       std::memcpy(&q, code + 8 * i, 8);
-      put(0, i, q, 8);
+      if (sysexit && i == 2) put(5, 0, q, 8);  // the CPL-3 part on its own, user page
+      else put(0, i, q, 8);
     }
     p.vmx_header.l2_loads_cr3 = 1;
     p.l2_cr3_gp_rip_off = long_cr3 ? 10 : 5;
@@ -485,7 +496,9 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
       if (pdpt_mapped && !write(pae_wslot_hpa, win_gpa(1) | 1, 8)) return unsupported(fail);
     }
     p.vmx_header.pdpte[*wslot] = win_gpa(1) | 1;
-    if (!(put(1, 0, win_gpa(2) | table_flags, 8) && put(2, 0, wg | 0x21 | user, 8))) return unsupported(fail);
+    if (!(put(1, 0, win_gpa(2) | table_flags, 8) && put(2, 0, wg | 0x21 | (sysexit ? 0 : user), 8)))
+      return unsupported(fail);
+    if (sysexit && !put(2, 1, win_gpa(5) | 0x25, 8)) return unsupported(fail);
   } else if (global_cr3) {
     // the probe's own tables map the code page (global) where the case's access is not
     const unsigned idx_va = static_cast<unsigned>(mode == PagingMode::bit32 ? mmu::field(va, 31, 22) : mmu::field(va, 47, 39));
@@ -565,7 +578,7 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
                                                        : mode == PagingMode::pae ? PROBE_MODE_PAE
                                                                                  : PROBE_MODE_32));
   h.kind = c.access.kind == mmu::AccessKind::read ? PROBE_READ : c.access.kind == mmu::AccessKind::write ? PROBE_WRITE : PROBE_FETCH;
-  h.cpl = static_cast<std::uint8_t>(s.cpl);
+  h.cpl = static_cast<std::uint8_t>(sysexit ? 0 : s.cpl);  // VM entry's CPL
   h.pkru = s.pkru;
   h.va = va;
   h.marker = marker;

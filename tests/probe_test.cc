@@ -254,7 +254,7 @@ TEST(ProbeVmx, SaysWhyItCannotRunACase) {
   pae.cpu.cr0 |= mmu::cr0::PG;
   pae.cpu.cr4 = mmu::cr4::PAE;
   pae.cpu.cr3 = 0x1000;
-  pae.cpu.cpl = 3;  // at CPL 0 L2 would load CR3 itself (RunsPaePdpteLoadsOnBochs)
+  pae.cpu.cpl = 2;  // at CPL 0 or 3 L2 would load CR3 itself (RunsPaePdpteLoads*OnBochs)
   const Prepared pp = prepare(pae, bochs_model());
   ASSERT_TRUE(pp.unsupported);
   EXPECT_NE(pp.unsupported->find("PAE"), std::string::npos) << *pp.unsupported;
@@ -358,6 +358,36 @@ TEST(ProbeVmx, RunsPaePdpteLoadsOnBochs) {
   EXPECT_EQ(got[2].outcome.kind, mmu::OutcomeKind::ok);
   EXPECT_EQ(got[2].outcome.gpa, 0x4abcu);
   EXPECT_FALSE(got[2].outcome.writes.empty());  // the EPT accessed flags the load (and the walk) set
+}
+
+// The same at CPL 3 (L2 loads CR3 at CPL 0, then SYSEXIT): a user page is
+// read, a supervisor page faults with U/S set in the error code, an
+// unmapped PDPT is the load's EPT violation.
+TEST(ProbeVmx, RunsPaePdpteLoadsAtCpl3OnBochs) {
+  Runner bochs(Emulator::bochs);
+  if (auto why = bochs.unavailable()) GTEST_SKIP() << *why;
+  std::vector<mmu::Case> cases;
+  for (unsigned i = 0; i < 3; ++i) {
+    mmu::Case c = pae_nested(mmu::AccessKind::read);
+    c.cpu.cpl = 3;
+    c.ept->eptp |= mmu::eptp::AD;  // the load sets EPT accessed flags: L2 must load CR3 itself
+    c.memory.set(0x2000, 0x3027);
+    c.memory.set(0x3028, i == 1 ? 0x4023 : 0x4027);
+    if (i == 2) c.cpu.cr3 = 0x300000;
+    cases.push_back(c);
+  }
+  std::vector<const mmu::Case*> ptrs;
+  for (const auto& c : cases) ptrs.push_back(&c);
+  for (const auto& c : cases) ASSERT_FALSE(prepare(c, bochs_model()).unsupported);
+  const auto got = bochs.run(ptrs);
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    ASSERT_EQ(got[i].status, CaseResult::Status::ok) << i << ": " << got[i].detail;
+    EXPECT_TRUE(accepts_observed(cases[i], mmu::reference::evaluate(cases[i]), got[i].outcome)) << i;
+  }
+  EXPECT_EQ(got[0].outcome.kind, mmu::OutcomeKind::ok);
+  EXPECT_EQ(got[1].outcome.kind, mmu::OutcomeKind::page_fault);
+  EXPECT_EQ(got[1].outcome.error_code, 0x5u);
+  EXPECT_EQ(got[2].outcome.kind, mmu::OutcomeKind::ept_violation);
 }
 
 // 32-bit and 4-level guests at CPL 0 whose top-level table's EPT translation
