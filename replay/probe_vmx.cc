@@ -640,6 +640,15 @@ Observed observe_vmx(const Prepared& p, const VmxResult& r) {
     out.writes.push({p.readback_case[i].space, p.readback_case[i].case_addr, p.readback_case[i].value ^ (ch & 0xfff)});
   }
   const bool own_code = p.header.kind != PROBE_FETCH && w.rip == p.window_gla;
+  // The access went through: the translation the case's walk gives.
+  const auto completed = [&] {
+    out.kind = mmu::OutcomeKind::ok;
+    out.pa = p.pa;
+    out.gpa = p.gpa;
+    out.page_size = p.page_size;
+    out.ept_page_size = p.ept_page_size;
+    return o;
+  };
   if (p.l2_after_cr3_rip_off && w.rip == p.window_gla + p.l2_after_cr3_rip_off &&
       (w.exit_reason & 0xffff) != PROBE_EXIT_VMCALL)
     return unsupported("L2's code fetch after its MOV to CR3 found no translation (the global TLB entry was not kept)");
@@ -651,24 +660,14 @@ Observed observe_vmx(const Prepared& p, const VmxResult& r) {
       if (p.header.kind == PROBE_WRITE && w.al != PROBE_WRITE_MARK)
         return unexpected("the write did not reach the landing byte: it went to another address");
       if (!p.has_leaf) return unexpected("the access completed though the walk has no present leaf");
-      out.kind = mmu::OutcomeKind::ok;
-      out.pa = p.pa;
-      out.gpa = p.gpa;
-      out.page_size = p.page_size;
-      out.ept_page_size = p.ept_page_size;
-      return o;
+      return completed();
     case PROBE_EXIT_EXCEPTION: {
       const unsigned vector = w.intr_info & 0xff;
       if (!(w.intr_info & 0x80000000u)) return unexpected("exception exit without valid interruption information");
       if (vector == 3 && p.header.kind == PROBE_FETCH) {
         if (w.rip != p.va) return unexpected(fmt::format("the fetch ended at {:#x}, not at the case's landing byte", w.rip));
         if (!p.has_leaf) return unexpected("the fetch completed though the walk has no present leaf");
-        out.kind = mmu::OutcomeKind::ok;
-        out.pa = p.pa;
-        out.gpa = p.gpa;
-        out.page_size = p.page_size;
-        out.ept_page_size = p.ept_page_size;
-        return o;
+        return completed();
       }
       if (vector == 14) {
         if (w.qualification != p.va) {

@@ -690,7 +690,12 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
   vmw(0x6800, gcr0);
   vmw(0x6802, c->cr3);
   vmw(0x6804, gcr4);
-  vmw(0x6006, 0);   /* CR0 guest/host mask: L2 never writes CR0/CR4 */
+  /* CR0/CR4 guest/host masks and read shadows: L2 never touches CR0/CR4;
+     written anyway, since VMCLEAR leaves unwritten fields undefined */
+  vmw(0x6000, 0);
+  vmw(0x6002, 0);
+  vmw(0x6004, 0);
+  vmw(0x6006, 0);
   vmw(0x6008, 0);
   if (v->l2_loads_cr3) { /* the one CR3 L2 loads is a CR3 target: no exit even with CR3-load exiting */
     vmw(0x400a, 1);
