@@ -74,8 +74,9 @@ struct Prepared {
   std::uint64_t window_gla = 0;              // linear address of L2's code (the probe's own)
   std::uint64_t window_slot_gpa = ~std::uint64_t{0};  // the guest entry that maps that code
   std::uint64_t window_gpa = ~std::uint64_t{0};  // the window's guest-physical pages (PROBE_WINDOW_PAGES of them)
-  std::uint64_t l2_cr3_gp_rip_off = 0;
-  std::uint64_t l2_after_cr3_rip_off = 0;     // 32-bit/4-level, L2 loads CR3: the nop after the MOV        // PAE, L2 loads CR3: the MOV to CR3's offset in the window
+  std::uint64_t l2_cr3_gp_rip_off = 0;        // PAE, L2 loads CR3: the MOV to CR3's offset in the window
+  std::uint64_t l2_after_cr3_rip_off = 0;     // 32-bit/4-level, L2 loads CR3: the nop after the MOV
+  std::uint64_t l2_iret_rip_off = 0;          // PAE at CPL 1/2: the IRET to that CPL after the MOV
 };
 
 // Relocates `c` for the probe. `cpu` is the CPU it will run on.

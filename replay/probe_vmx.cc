@@ -118,9 +118,9 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     // observable effect of its own (its EPT translation succeeds and sets no
     // accessed flag, no PDPTE has a reserved bit), the probe puts the case's
     // PDPTEs in the VMCS. Otherwise L2's code loads CR3 itself at CPL 0
-    // (pae_cr3) so the load goes through EPT as the case's does, and for a
-    // CPL-3 case then goes to CPL 3 with SYSEXIT (no GDT read); CPL 1 and 2
-    // are out of SYSEXIT's reach, so those cases stay unsupported.
+    // (pae_cr3) so the load goes through EPT as the case's does, and then
+    // goes to the case's CPL: CPL 3 with SYSEXIT (no GDT read), CPL 1 and 2
+    // with IRET through a frame and GDT of the window's.
     top_page = s.cr3 & mask(31, 12);
     top_index = static_cast<unsigned>(mmu::field(va, 31, 30));
     mmu::EptRequest r;
@@ -130,21 +130,15 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     r.translated = false;
     mmu::WriteList w, wo;
     const mmu::EptResult res = mmu::ept_translate(ept, M, r, w, wo, nullptr);
-    const char* why = nullptr;
-    if (res.kind != mmu::OutcomeKind::ok)
-      why = "PAE under EPT at CPL 1 or 2: the PDPTE load itself would exit; the probe loads PDPTEs from the VMCS";
-    else if (!w.empty() || !wo.empty())
-      why = "PAE under EPT at CPL 1 or 2: the PDPTE load sets EPT accessed flags, which loading them from the VMCS "
-            "would not";
+    // the load exits, sets EPT accessed flags, or meets a reserved bit (a
+    // VMCS load would fail VM entry instead of the #GP)
+    bool through_ept = res.kind != mmu::OutcomeKind::ok || !w.empty() || !wo.empty();
     for (unsigned i = 0; i < 4; ++i) {
       pdptes[i] = rd(pdpt + 8 * i);
-      if (!why && (pdptes[i] & 1) && (pdptes[i] & (mmu::bits(2, 1) | mmu::bits(8, 5) | mask(63, M))))
-        why = "PAE under EPT at CPL 1 or 2: a PDPTE with a reserved bit (the probe's VMCS load would fail VM entry, "
-              "not #GP)";
+      through_ept |= (pdptes[i] & 1) && (pdptes[i] & (mmu::bits(2, 1) | mmu::bits(8, 5) | mask(63, M)));
       p.vmx_header.pdpte[i] = pdptes[i];
     }
-    if (why && (s.cpl == 1 || s.cpl == 2)) return unsupported(why);
-    pae_cr3 = why != nullptr;
+    pae_cr3 = through_ept;
     if (pae_cr3 && res.kind != mmu::OutcomeKind::ok) pdpt_mapped = false;
     const u64 pdpte = p.vmx_header.pdpte[top_index];
     if (pdpte & 1) {
@@ -423,7 +417,12 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   // CR3 left without a translation is told apart from the access by its RIP)
   const bool long_cr3 = global_cr3 && mode == PagingMode::level4;
   const bool sysexit = pae_cr3 && s.cpl == 3;  // L2 loads CR3 at CPL 0, then goes to CPL 3
+  const bool iret = pae_cr3 && (s.cpl == 1 || s.cpl == 2);  // ... or to CPL 1 or 2
   const unsigned kCr3Len = long_cr3 ? 14 : global_cr3 ? 9 : 8;
+  // IRET to CPL 1/2: the code after mov esp / iretd, the frame's offset in
+  // window page 3 (the GDT at its start), the DPL-1 code selector (then DPL-1
+  // data, DPL-2 code, DPL-2 data)
+  constexpr unsigned kIretLen = 14, kIretFrame = 0x100, kIretCs = 0x20;
   if (pae_cr3 || global_cr3) {
     std::uint8_t code[24] = {};
     const u64 cr3v = s.cr3 & ~(u64{1} << 63);
@@ -445,10 +444,44 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
       std::memcpy(code + 9, &user_code, 4);
       code[13] = 0x0f, code[14] = 0x35;
     }
-    std::uint8_t* at = sysexit ? code + 16 : code + kCr3Len;
+    if (iret) {
+      // mov esp, frame; iretd -- to the next instruction at the case's CPL
+      // (IRET to an outer privilege level, SDM Vol. 2A IRET: it pops EIP, CS,
+      // EFLAGS, ESP, SS and reads the CS and SS descriptors). The frame and
+      // the GDT are in window page 3, mapped read-only and accessed one page
+      // above the user-code slot; the descriptors' accessed flags are set
+      // (3A 3.4.5), so the CPU writes neither.
+      const u64 data = (u64{*pae_wslot} << 30) + 0x2000, frame = data + kIretFrame;
+      const auto esp = static_cast<std::uint32_t>(frame);
+      code[8] = 0xbc;
+      std::memcpy(code + 9, &esp, 4);
+      code[13] = 0xcf;
+      const u64 cs = kIretCs + 16 * (s.cpl - 1) + s.cpl, ss = cs + 8;
+      const u64 eflags = mmu::rflags::FIXED1 | (s.rflags & mmu::rflags::AC);  // IF 0: nothing interrupts L2
+      const u64 eip = (u64{*pae_wslot} << 30) + kIretLen;
+      bool ok = true;
+      for (unsigned dpl = 1; dpl <= 2; ++dpl) {
+        // flat 4 GiB, 32-bit, present, accessed: execute/read code, read/write data
+        const u64 index = kIretCs / 8 + 2 * (dpl - 1);
+        ok = ok && put(3, index, 0x00cf9b000000ffffull | u64{dpl} << 45, 8) &&
+             put(3, index + 1, 0x00cf93000000ffffull | u64{dpl} << 45, 8);
+      }
+      ok = ok && put(3, kIretFrame / 8, eip | cs << 32, 8) && put(3, kIretFrame / 8 + 1, eflags | frame << 32, 8) &&
+           put(3, kIretFrame / 8 + 2, ss, 8);
+      if (!ok) return unsupported(fail);
+      p.vmx_header.gdtr_base = data;
+      p.l2_iret_rip_off = 13;
+    }
+    std::uint8_t* at = sysexit ? code + 16 : iret ? code + kIretLen : code + kCr3Len;
     const bool wr = c.access.kind == mmu::AccessKind::write, rd_ = c.access.kind == mmu::AccessKind::read;
     static constexpr std::uint8_t kJump[] = {0xff, 0xe7};
-    if (wr) std::memcpy(at, kWrite, sizeof kWrite);
+    // after IRET to an outer level DS is null (its DPL 0 is below the new
+    // CPL, SDM Vol. 2A IRET): the access goes through SS, flat as DS was
+    static constexpr std::uint8_t kReadSs[] = {0x36, 0x8a, 0x07, 0x0f, 0x01, 0xc1, 0xf4};  // mov al,ss:[edi]
+    static constexpr std::uint8_t kWriteSs[] = {0x36, 0xc6, 0x07, PROBE_WRITE_MARK, 0x0f, 0x01, 0xc1, 0xf4};
+    if (wr && iret) std::memcpy(at, kWriteSs, sizeof kWriteSs);
+    else if (wr) std::memcpy(at, kWrite, sizeof kWrite);
+    else if (rd_ && iret) std::memcpy(at, kReadSs, sizeof kReadSs);
     else if (rd_) std::memcpy(at, kRead, sizeof kRead);
     else std::memcpy(at, kJump, sizeof kJump);
     for (unsigned i = 0; i < 3; ++i) {
@@ -499,6 +532,7 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     if (!(put(1, 0, win_gpa(2) | table_flags, 8) && put(2, 0, wg | 0x21 | (sysexit ? 0 : user), 8)))
       return unsupported(fail);
     if (sysexit && !put(2, 1, win_gpa(5) | 0x25, 8)) return unsupported(fail);
+    if (iret && !put(2, 2, win_gpa(3) | 0x21, 8)) return unsupported(fail);  // frame and GDT: read only
   } else if (global_cr3) {
     // the probe's own tables map the code page (global) where the case's access is not
     const unsigned idx_va = static_cast<unsigned>(mode == PagingMode::bit32 ? mmu::field(va, 31, 22) : mmu::field(va, 47, 39));
@@ -578,7 +612,7 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
                                                        : mode == PagingMode::pae ? PROBE_MODE_PAE
                                                                                  : PROBE_MODE_32));
   h.kind = c.access.kind == mmu::AccessKind::read ? PROBE_READ : c.access.kind == mmu::AccessKind::write ? PROBE_WRITE : PROBE_FETCH;
-  h.cpl = static_cast<std::uint8_t>(sysexit ? 0 : s.cpl);  // VM entry's CPL
+  h.cpl = static_cast<std::uint8_t>(sysexit || iret ? 0 : s.cpl);  // VM entry's CPL
   h.pkru = s.pkru;
   h.va = va;
   h.marker = marker;
@@ -649,6 +683,11 @@ Observed observe_vmx(const Prepared& p, const VmxResult& r) {
     out.ept_page_size = p.ept_page_size;
     return o;
   };
+  // the IRET to the case's CPL reads only the probe's frame and GDT: an exit
+  // there is the probe's, never the case's outcome
+  if (p.l2_iret_rip_off && w.rip == p.window_gla + p.l2_iret_rip_off)
+    return unexpected(fmt::format("VM exit reason {} (vector {}, error code {:#x}) at L2's IRET to the case's CPL",
+                                  w.exit_reason, w.intr_info & 0xff, w.intr_error));
   if (p.l2_after_cr3_rip_off && w.rip == p.window_gla + p.l2_after_cr3_rip_off &&
       (w.exit_reason & 0xffff) != PROBE_EXIT_VMCALL)
     return unsupported("L2's code fetch after its MOV to CR3 found no translation (the global TLB entry was not kept)");

@@ -249,12 +249,14 @@ TEST(ProbeVmx, SaysWhyItCannotRunACase) {
   const Prepared p = prepare(c, q);
   ASSERT_TRUE(p.unsupported);
   EXPECT_NE(p.unsupported->find("no VMX"), std::string::npos) << *p.unsupported;
-  // PAE guest paging under EPT
+  // PAE guest paging under EPT, L2 loading CR3 (a PDPTE with a reserved
+  // bit), with all four PDPTEs present: no slot for the window's
   mmu::Case pae = c;
   pae.cpu.cr0 |= mmu::cr0::PG;
   pae.cpu.cr4 = mmu::cr4::PAE;
-  pae.cpu.cr3 = 0x1000;
-  pae.cpu.cpl = 2;  // at CPL 0 or 3 L2 would load CR3 itself (RunsPaePdpteLoads*OnBochs)
+  pae.cpu.cr3 = 0xc0604000;  // mapped by the case's EPT
+  pae.cpu.cpl = 2;
+  for (unsigned i = 0; i < 4; ++i) pae.memory.set(0xc0604000 + 8 * i, i == 1 ? 0x2021 : 0x2001);
   const Prepared pp = prepare(pae, bochs_model());
   ASSERT_TRUE(pp.unsupported);
   EXPECT_NE(pp.unsupported->find("PAE"), std::string::npos) << *pp.unsupported;
@@ -388,6 +390,88 @@ TEST(ProbeVmx, RunsPaePdpteLoadsAtCpl3OnBochs) {
   EXPECT_EQ(got[1].outcome.kind, mmu::OutcomeKind::page_fault);
   EXPECT_EQ(got[1].outcome.error_code, 0x5u);
   EXPECT_EQ(got[2].outcome.kind, mmu::OutcomeKind::ept_violation);
+}
+
+// PAE at CPL 1 or 2 whose PDPTE load must go through EPT: L2 enters at CPL
+// 0, loads CR3, then IRETs to the case's CPL through a frame and a GDT in a
+// window page (read-only, accessed, no walk of the case's reads it).
+TEST(ProbeVmx, StagesAnIretToCpl1Or2AfterThePdpteLoad) {
+  for (unsigned cpl : {1u, 2u}) {
+    mmu::Case c = pae_nested(mmu::AccessKind::read);
+    c.cpu.cpl = cpl;
+    c.cpu.rflags = mmu::rflags::FIXED1 | mmu::rflags::AC;
+    c.ept->eptp |= mmu::eptp::AD;  // the load sets EPT accessed flags: L2 must load CR3 itself
+    const Prepared p = prepare(c, bochs_model());
+    ASSERT_FALSE(p.unsupported) << *p.unsupported;
+    EXPECT_EQ(p.header.cpl, 0u) << cpl;  // VM entry at CPL 0, for the MOV to CR3
+    EXPECT_EQ(p.vmx_header.l2_loads_cr3, 1u);
+    EXPECT_EQ(p.vmx_header.gdtr_base, p.window_gla + 0x2000);
+    EXPECT_EQ(p.l2_iret_rip_off, 13u);
+    const u64 cs = 0x20 + 16 * (cpl - 1) + cpl;
+    const u64 dpl = u64{cpl} << 45;
+    bool code = false, data = false, frame = false, frame_flags = false, pte = false;
+    for (const probe_entry& e : p.entries) {
+      code |= e.value == (0x00cf9b000000ffffull | dpl);  // flat 32-bit code, accessed
+      data |= e.value == (0x00cf93000000ffffull | dpl);
+      frame |= e.value == ((p.window_gla + 14) | cs << 32);  // EIP, CS
+      frame_flags |= (e.value & 0xffffffffu) == (mmu::rflags::FIXED1 | mmu::rflags::AC);  // EFLAGS: the case's AC
+      pte |= (e.value & 0xfff) == 0x021 && e.value >> 12 == (p.window_gpa >> 12) + 3;  // present, accessed
+    }
+    EXPECT_TRUE(code && data && frame && frame_flags && pte) << cpl;
+    for (const ReadbackEntry& r : p.readback_case)  // the probe's pages are none of the case's
+      EXPECT_FALSE(r.space == mmu::Space::guest && r.case_addr >> 12 == (p.window_gpa >> 12) + 3);
+  }
+}
+
+// On Bochs, at CPL 1 and 2 (IRET after the MOV to CR3): a supervisor read,
+// a write to a read-only page with CR0.WP, a fetch, a user page read under
+// SMAP with RFLAGS.AC clear and set, the load's EPT violation and #GP.
+TEST(ProbeVmx, RunsPaePdpteLoadsAtCpl1And2OnBochs) {
+  Runner bochs(Emulator::bochs);
+  if (auto why = bochs.unavailable()) GTEST_SKIP() << *why;
+  std::vector<mmu::Case> cases;
+  for (unsigned cpl : {1u, 2u})
+    for (unsigned i = 0; i < 7; ++i) {
+      const auto kind = i == 1 ? mmu::AccessKind::write : i == 2 ? mmu::AccessKind::fetch : mmu::AccessKind::read;
+      mmu::Case c = pae_nested(kind);
+      c.cpu.cpl = cpl;
+      c.ept->eptp |= mmu::eptp::AD;
+      if (i == 1) {
+        c.cpu.cr0 |= mmu::cr0::WP;
+        c.memory.set(0x3028, 0x4021);
+      }
+      if (i == 3 || i == 4) {
+        c.cpu.cr4 |= mmu::cr4::SMAP;
+        c.memory.set(0x2000, 0x3027);
+        c.memory.set(0x3028, 0x4027);
+        if (i == 4) c.cpu.rflags |= mmu::rflags::AC;
+      }
+      if (i == 5) c.cpu.cr3 = 0x300000;        // the PDPT above the EPT's 2 MiB
+      if (i == 6) c.memory.set(0x1010, 0x2021);  // PDPTE 2 with bit 5 set
+      cases.push_back(c);
+    }
+  for (const auto& c : cases) ASSERT_FALSE(prepare(c, bochs_model()).unsupported) << *prepare(c, bochs_model()).unsupported;
+  std::vector<const mmu::Case*> ptrs;
+  for (const auto& c : cases) ptrs.push_back(&c);
+  const auto got = bochs.run(ptrs);
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    ASSERT_EQ(got[i].status, CaseResult::Status::ok) << i << ": " << got[i].detail;
+    EXPECT_TRUE(accepts_observed(cases[i], mmu::reference::evaluate(cases[i]), got[i].outcome)) << i;
+  }
+  for (std::size_t b = 0; b < cases.size(); b += 7) {
+    EXPECT_EQ(got[b].outcome.kind, mmu::OutcomeKind::ok) << b;
+    EXPECT_EQ(got[b].outcome.gpa, 0x4abcu) << b;
+    EXPECT_EQ(got[b + 1].outcome.kind, mmu::OutcomeKind::page_fault) << b;
+    EXPECT_EQ(got[b + 1].outcome.error_code, 0x3u) << b;  // supervisor: U/S clear
+    EXPECT_EQ(got[b + 2].outcome.kind, mmu::OutcomeKind::ok) << b;
+    EXPECT_EQ(got[b + 3].outcome.kind, mmu::OutcomeKind::page_fault) << b;  // SMAP
+    EXPECT_EQ(got[b + 3].outcome.error_code, 0x1u) << b;
+    EXPECT_EQ(got[b + 4].outcome.kind, mmu::OutcomeKind::ok) << b;  // AC set: SMAP allows it
+    EXPECT_EQ(got[b + 5].outcome.kind, mmu::OutcomeKind::ept_violation) << b;
+    EXPECT_FALSE(got[b + 5].outcome.qualification & mmu::eptq::GLA_VALID) << b;
+    EXPECT_EQ(got[b + 6].outcome.kind, mmu::OutcomeKind::general_protection) << b;
+    EXPECT_EQ(got[b + 6].outcome.gp_reason, mmu::GpReason::pdpte_reserved) << b;
+  }
 }
 
 // 32-bit and 4-level guests at CPL 0 whose top-level table's EPT translation

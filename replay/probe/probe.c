@@ -725,7 +725,7 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
   vmw(0x6814, 0);
   vmw(0x4810, 0xffff);
   vmw(0x4812, 0xffff);
-  vmw(0x6816, 0);
+  vmw(0x6816, v->gdtr_base);
   vmw(0x6818, 0);
   vmw(0x4824, 0);
   vmw(0x4826, 0);

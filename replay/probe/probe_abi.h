@@ -31,7 +31,7 @@
 #endif
 
 #define PROBE_MAGIC 0x45424f5250554d4dULL /* "MMUPROBE" */
-#define PROBE_VERSION 1u
+#define PROBE_VERSION 2u /* 2: probe_vmx.gdtr_base */
 
 /* ---- physical memory map of the probe (identity-mapped at home) ---- */
 #define PROBE_IMAGE_BASE 0x7c00u
@@ -179,6 +179,7 @@ struct probe_vmx {
   PROBE_U32 l2_loads_cr3;           /* 1: L2's code loads CR3 (PAE: the PDPTEs through EPT); no exit for it */
   PROBE_U64 pdpte[4];  /* PAE L2: the PDPTEs VM entry loads (with EPT they come from the VMCS) */
   PROBE_U64 cr3_target; /* l2_loads_cr3: the value L2 loads (the case's CR3) */
+  PROBE_U64 gdtr_base;  /* L2's GDTR base (limit 0xffff): a PAE case at CPL 1/2 IRETs through its GDT */
 };
 
 struct probe_vmx_wire {
