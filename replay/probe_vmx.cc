@@ -350,8 +350,11 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   // the probe's own tables, with the code page global (CR4.PGE), and loads
   // the case's CR3 itself; a MOV to CR3 keeps global translations (4.10.4.1),
   // so the code stays reachable while the access walks the case's tables.
+  // At CPL 1 or 2 L2 then IRETs there through a frame and GDT on a global
+  // page read before the MOV (CPL 3 would need a user code page cached
+  // before it, out of reach at CPL 0 under SMEP: those stay unsupported).
   bool global_cr3 = false;
-  if ((mode == PagingMode::bit32 || mode == PagingMode::level4) && s.cpl == 0) {
+  if ((mode == PagingMode::bit32 || mode == PagingMode::level4) && s.cpl <= 2) {
     mmu::EptRequest r;
     r.gpa = top_page;
     r.read = true;
@@ -417,82 +420,108 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   // CR3 left without a translation is told apart from the access by its RIP)
   const bool long_cr3 = global_cr3 && mode == PagingMode::level4;
   const bool sysexit = pae_cr3 && s.cpl == 3;  // L2 loads CR3 at CPL 0, then goes to CPL 3
-  const bool iret = pae_cr3 && (s.cpl == 1 || s.cpl == 2);  // ... or to CPL 1 or 2
-  const unsigned kCr3Len = long_cr3 ? 14 : global_cr3 ? 9 : 8;
-  // IRET to CPL 1/2: the code after mov esp / iretd, the frame's offset in
-  // window page 3 (the GDT at its start), the DPL-1 code selector (then DPL-1
-  // data, DPL-2 code, DPL-2 data)
-  constexpr unsigned kIretLen = 14, kIretFrame = 0x100, kIretCs = 0x20;
+  const bool iret = (pae_cr3 || global_cr3) && (s.cpl == 1 || s.cpl == 2);  // ... or IRETs to CPL 1 or 2
+  // global_cr3: the probe's own top-level slot for the code, where the case's access is not
+  const unsigned gslot =
+      (mode == PagingMode::bit32 ? mmu::field(va, 31, 22) : mmu::field(va, 47, 39)) == 1 ? 2 : 1;
+  const u64 code_base = pae_cr3 ? u64{*pae_wslot} << 30 : mode == PagingMode::bit32 ? u64{gslot} << 22 : u64{gslot} << 39;
+  // IRET to CPL 1/2: the frame and a GDT in one window page (PAE: page 3,
+  // linear +0x2000; 32-bit: page 3, +0x1000; 4-level: page 5, +0x1000), the
+  // frame at kIretFrame, the DPL-1 code selector kIretCs (then DPL-1 data,
+  // DPL-2 code, DPL-2 data)
+  constexpr unsigned kIretFrame = 0x100, kIretCs = 0x20;
+  const unsigned data_page = long_cr3 ? 5 : 3;
+  const u64 data_linear = code_base + (pae_cr3 ? 0x2000 : 0x1000);
   if (pae_cr3 || global_cr3) {
-    std::uint8_t code[24] = {};
+    std::vector<std::uint8_t> code, user_code;
+    auto imm = [](std::vector<std::uint8_t>& to, u64 v, unsigned n) {
+      for (unsigned k = 0; k < n; ++k) to.push_back(static_cast<std::uint8_t>(v >> 8 * k));
+    };
     const u64 cr3v = s.cr3 & ~(u64{1} << 63);
-    if (long_cr3) {
-      code[0] = 0x48, code[1] = 0xb8;
-      std::memcpy(code + 2, &cr3v, 8);
-      code[10] = 0x0f, code[11] = 0x22, code[12] = 0xd8, code[13] = 0x90;
-    } else {
-      code[0] = 0xb8;
-      const auto v32 = static_cast<std::uint32_t>(cr3v);
-      std::memcpy(code + 1, &v32, 4);
-      code[5] = 0x0f, code[6] = 0x22, code[7] = 0xd8, code[8] = 0x90;
+    const u64 frame = data_linear + kIretFrame;
+    auto mov_sp = [&] {  // mov esp, imm32 / mov rsp, imm64
+      if (long_cr3) code.insert(code.end(), {0x48, 0xbc});
+      else code.push_back(0xbc);
+      imm(code, frame, long_cr3 ? 8 : 4);
+    };
+    if (iret && global_cr3) {
+      // The IRET runs after the case's CR3 is loaded, whose tables cannot
+      // map the frame and GDT: read them first, so that their page's global
+      // translation is cached and the MOV to CR3 keeps it (4.10.4.1)
+      mov_sp();
+      if (long_cr3) code.insert(code.end(), {0x48, 0x8b, 0x04, 0x24});  // mov rax, [rsp]
+      else code.insert(code.end(), {0x8b, 0x04, 0x24});                  // mov eax, [esp]
+    }
+    // mov eax/rax, cr3-value; mov cr3, eax/rax
+    if (long_cr3) code.insert(code.end(), {0x48, 0xb8});
+    else code.push_back(0xb8);
+    imm(code, cr3v, long_cr3 ? 8 : 4);
+    p.l2_cr3_gp_rip_off = code.size();
+    code.insert(code.end(), {0x0f, 0x22, 0xd8});
+    if (global_cr3) {
+      p.l2_after_cr3_rip_off = code.size();
+      code.push_back(0x90);
     }
     p.vmx_header.cr3_target = cr3v;
     if (sysexit) {
       // mov edx, user code (window page 5, linear one page above); sysexit
-      const auto user_code = static_cast<std::uint32_t>((u64{*pae_wslot} << 30) + 0x1000);
-      code[8] = 0xba;
-      std::memcpy(code + 9, &user_code, 4);
-      code[13] = 0x0f, code[14] = 0x35;
+      code.push_back(0xba);
+      imm(code, code_base + 0x1000, 4);
+      code.insert(code.end(), {0x0f, 0x35});
     }
     if (iret) {
       // mov esp, frame; iretd -- to the next instruction at the case's CPL
       // (IRET to an outer privilege level, SDM Vol. 2A IRET: it pops EIP, CS,
-      // EFLAGS, ESP, SS and reads the CS and SS descriptors). The frame and
-      // the GDT are in window page 3, mapped read-only and accessed one page
-      // above the user-code slot; the descriptors' accessed flags are set
-      // (3A 3.4.5), so the CPU writes neither.
-      const u64 data = (u64{*pae_wslot} << 30) + 0x2000, frame = data + kIretFrame;
-      const auto esp = static_cast<std::uint32_t>(frame);
-      code[8] = 0xbc;
-      std::memcpy(code + 9, &esp, 4);
-      code[13] = 0xcf;
+      // EFLAGS, ESP, SS, 8 bytes each with REX.W, and reads the CS and SS
+      // descriptors). The frame and the GDT are in a window page mapped
+      // read-only and accessed; the descriptors' accessed flags are set (3A
+      // 3.4.5), so the CPU writes neither.
+      if (!global_cr3) mov_sp();
+      p.l2_iret_rip_off = code.size();
+      if (long_cr3) code.push_back(0x48);
+      code.push_back(0xcf);
       const u64 cs = kIretCs + 16 * (s.cpl - 1) + s.cpl, ss = cs + 8;
       const u64 eflags = mmu::rflags::FIXED1 | (s.rflags & mmu::rflags::AC);  // IF 0: nothing interrupts L2
-      const u64 eip = (u64{*pae_wslot} << 30) + kIretLen;
+      const u64 eip = code_base + code.size();
+      // flat 4 GiB, present, accessed: execute/read code (32-bit, or 64-bit: L set), read/write data
+      const u64 code_desc = long_cr3 ? 0x00af9b000000ffffull : 0x00cf9b000000ffffull;
       bool ok = true;
       for (unsigned dpl = 1; dpl <= 2; ++dpl) {
-        // flat 4 GiB, 32-bit, present, accessed: execute/read code, read/write data
         const u64 index = kIretCs / 8 + 2 * (dpl - 1);
-        ok = ok && put(3, index, 0x00cf9b000000ffffull | u64{dpl} << 45, 8) &&
-             put(3, index + 1, 0x00cf93000000ffffull | u64{dpl} << 45, 8);
+        ok = ok && put(data_page, index, code_desc | u64{dpl} << 45, 8) &&
+             put(data_page, index + 1, 0x00cf93000000ffffull | u64{dpl} << 45, 8);
       }
-      ok = ok && put(3, kIretFrame / 8, eip | cs << 32, 8) && put(3, kIretFrame / 8 + 1, eflags | frame << 32, 8) &&
-           put(3, kIretFrame / 8 + 2, ss, 8);
+      const u64 f = kIretFrame / 8;
+      if (long_cr3)
+        ok = ok && put(data_page, f, eip, 8) && put(data_page, f + 1, cs, 8) && put(data_page, f + 2, eflags, 8) &&
+             put(data_page, f + 3, frame, 8) && put(data_page, f + 4, ss, 8);
+      else
+        ok = ok && put(data_page, f, eip | cs << 32, 8) && put(data_page, f + 1, eflags | frame << 32, 8) &&
+             put(data_page, f + 2, ss, 8);
       if (!ok) return unsupported(fail);
-      p.vmx_header.gdtr_base = data;
-      p.l2_iret_rip_off = 13;
+      p.vmx_header.gdtr_base = data_linear;
     }
-    std::uint8_t* at = sysexit ? code + 16 : iret ? code + kIretLen : code + kCr3Len;
     const bool wr = c.access.kind == mmu::AccessKind::write, rd_ = c.access.kind == mmu::AccessKind::read;
-    static constexpr std::uint8_t kJump[] = {0xff, 0xe7};
     // after IRET to an outer level DS is null (its DPL 0 is below the new
-    // CPL, SDM Vol. 2A IRET): the access goes through SS, flat as DS was
-    static constexpr std::uint8_t kReadSs[] = {0x36, 0x8a, 0x07, 0x0f, 0x01, 0xc1, 0xf4};  // mov al,ss:[edi]
-    static constexpr std::uint8_t kWriteSs[] = {0x36, 0xc6, 0x07, PROBE_WRITE_MARK, 0x0f, 0x01, 0xc1, 0xf4};
-    if (wr && iret) std::memcpy(at, kWriteSs, sizeof kWriteSs);
-    else if (wr) std::memcpy(at, kWrite, sizeof kWrite);
-    else if (rd_ && iret) std::memcpy(at, kReadSs, sizeof kReadSs);
-    else if (rd_) std::memcpy(at, kRead, sizeof kRead);
-    else std::memcpy(at, kJump, sizeof kJump);
-    for (unsigned i = 0; i < 3; ++i) {
-      u64 q = 0;
-      std::memcpy(&q, code + 8 * i, 8);
-      if (sysexit && i == 2) put(5, 0, q, 8);  // the CPL-3 part on its own, user page
-      else put(0, i, q, 8);
-    }
+    // CPL, SDM Vol. 2A IRET): a 32-bit access goes through SS, flat as DS
+    // was (in 64-bit mode a null DS is usable, and SS would turn a
+    // non-canonical address's #GP into #SS)
+    std::vector<std::uint8_t>& at = sysexit ? user_code : code;
+    if (iret && !long_cr3 && c.access.kind != mmu::AccessKind::fetch) at.push_back(0x36);
+    if (wr) at.insert(at.end(), std::begin(kWrite), std::end(kWrite));
+    else if (rd_) at.insert(at.end(), std::begin(kRead), std::end(kRead));
+    else at.insert(at.end(), {0xff, 0xe7});  // jmp edi/rdi
+    auto put_code = [&](unsigned page, std::vector<std::uint8_t>& bytes) {
+      bytes.resize((bytes.size() + 7) & ~std::size_t{7});
+      for (std::size_t i = 0; i < bytes.size(); i += 8) {
+        u64 q = 0;
+        std::memcpy(&q, bytes.data() + i, 8);
+        put(page, i / 8, q, 8);
+      }
+    };
+    put_code(0, code);
+    if (sysexit) put_code(5, user_code);  // the CPL-3 part on its own, user page
     p.vmx_header.l2_loads_cr3 = 1;
-    p.l2_cr3_gp_rip_off = long_cr3 ? 10 : 5;
-    if (global_cr3) p.l2_after_cr3_rip_off = kCr3Len - 1;
   } else {
     u64 code = 0;
     const bool wr = c.access.kind == mmu::AccessKind::write;
@@ -534,18 +563,19 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     if (sysexit && !put(2, 1, win_gpa(5) | 0x25, 8)) return unsupported(fail);
     if (iret && !put(2, 2, win_gpa(3) | 0x21, 8)) return unsupported(fail);  // frame and GDT: read only
   } else if (global_cr3) {
-    // the probe's own tables map the code page (global) where the case's access is not
-    const unsigned idx_va = static_cast<unsigned>(mode == PagingMode::bit32 ? mmu::field(va, 31, 22) : mmu::field(va, 47, 39));
-    const unsigned i = idx_va == 1 ? 2 : 1;
+    // the probe's own tables map the code page (global) where the case's
+    // access is not; for an IRET, the frame and GDT page after it (global too)
+    const unsigned i = gslot;
     const u64 g = 0x100;
     bool ok;
+    code_linear = code_base;
     if (mode == PagingMode::bit32) {
-      code_linear = u64{i} << 22;
-      ok = put(1, i, win_gpa(2) | table_flags, 4) && put(2, 0, wg | 0x21 | g, 4);
+      ok = put(1, i, win_gpa(2) | table_flags, 4) && put(2, 0, wg | 0x21 | g, 4) &&
+           (!iret || put(2, 1, win_gpa(3) | 0x21 | g, 4));
     } else {
-      code_linear = u64{i} << 39;
       ok = put(1, i, win_gpa(2) | table_flags, 8) && put(2, 0, win_gpa(3) | table_flags, 8) &&
-           put(3, 0, win_gpa(4) | table_flags, 8) && put(4, 0, wg | 0x21 | g, 8);
+           put(3, 0, win_gpa(4) | table_flags, 8) && put(4, 0, wg | 0x21 | g, 8) &&
+           (!iret || put(4, 1, win_gpa(5) | 0x21 | g, 8));
     }
     if (!ok) return unsupported(fail);
     l2_cr3 = win_gpa(1);
@@ -683,11 +713,20 @@ Observed observe_vmx(const Prepared& p, const VmxResult& r) {
     out.ept_page_size = p.ept_page_size;
     return o;
   };
-  // the IRET to the case's CPL reads only the probe's frame and GDT: an exit
-  // there is the probe's, never the case's outcome
-  if (p.l2_iret_rip_off && w.rip == p.window_gla + p.l2_iret_rip_off)
+  // The IRET to the case's CPL reads only the probe's frame and GDT: an exit
+  // there is the probe's, never the case's outcome. After a MOV to CR3 that
+  // was to keep their global translation (32-bit/4-level), a #PF or an EPT
+  // exit there says it was dropped; a descriptor fault (#TS/#NP/#SS/#GP)
+  // says the probe staged them wrong.
+  if (p.l2_iret_rip_off && w.rip == p.window_gla + p.l2_iret_rip_off) {
+    const unsigned vector = w.intr_info & 0xff;
+    const bool descriptor = (w.exit_reason & 0xffff) == PROBE_EXIT_EXCEPTION && vector >= 10 && vector <= 13;
+    if (p.l2_after_cr3_rip_off && !descriptor)
+      return unsupported("the IRET after L2's MOV to CR3 found no translation for its frame and GDT (the global TLB "
+                         "entry was not kept)");
     return unexpected(fmt::format("VM exit reason {} (vector {}, error code {:#x}) at L2's IRET to the case's CPL",
-                                  w.exit_reason, w.intr_info & 0xff, w.intr_error));
+                                  w.exit_reason, vector, w.intr_error));
+  }
   if (p.l2_after_cr3_rip_off && w.rip == p.window_gla + p.l2_after_cr3_rip_off &&
       (w.exit_reason & 0xffff) != PROBE_EXIT_VMCALL)
     return unsupported("L2's code fetch after its MOV to CR3 found no translation (the global TLB entry was not kept)");

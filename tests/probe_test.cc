@@ -474,24 +474,34 @@ TEST(ProbeVmx, RunsPaePdpteLoadsAtCpl1And2OnBochs) {
   }
 }
 
-// 32-bit and 4-level guests at CPL 0 whose top-level table's EPT translation
-// faults (L2 starts on the probe's tables, code page global, and loads the
-// case's CR3): the access's own EPT violation (GLA valid, the access's
-// address) or misconfiguration at the top-level table, as the reference says.
+// 32-bit and 4-level guests at CPL 0-2 whose top-level table's EPT
+// translation faults (L2 starts on the probe's tables, code page global, and
+// loads the case's CR3; at CPL 1/2 it then IRETs through a global frame and
+// GDT page it read first): the access's own EPT violation (GLA valid, the
+// access's address) or misconfiguration at the top-level table, as the
+// reference says.
 TEST(ProbeVmx, RunsCasesWhoseTopLevelTableFaultsOnBochs) {
   Runner bochs(Emulator::bochs);
   if (auto why = bochs.unavailable()) GTEST_SKIP() << *why;
   std::vector<mmu::Case> cases;
+  for (unsigned cpl : {0u, 1u, 2u})
   for (bool lm : {false, true})
     for (auto kind : {mmu::AccessKind::read, mmu::AccessKind::write, mmu::AccessKind::fetch})
       for (bool misconfig : {false, true}) {
         mmu::Case c = pae_nested(kind);
+        c.cpu.cpl = cpl;
         c.cpu.cr4 = lm ? mmu::cr4::PAE : 0;
         if (lm) c.cpu.efer = mmu::efer::LME | mmu::efer::LMA;
         c.cpu.cr3 = 0x300000;  // above the EPT's 2 MiB: not mapped
         if (misconfig) c.ept->memory.set(0x52008, 0x2000b2);  // write-only 2-MByte page over it
         cases.push_back(c);
       }
+  for (const auto& c : cases) {
+    const Prepared p = prepare(c, bochs_model());
+    ASSERT_FALSE(p.unsupported) << *p.unsupported;
+    EXPECT_EQ(p.header.cpl, 0u);
+    EXPECT_EQ(p.l2_iret_rip_off != 0, c.cpu.cpl != 0);
+  }
   std::vector<const mmu::Case*> ptrs;
   for (const auto& c : cases) ptrs.push_back(&c);
   const auto got = bochs.run(ptrs);
