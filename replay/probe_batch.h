@@ -76,7 +76,7 @@ struct Prepared {
   std::uint64_t window_gpa = ~std::uint64_t{0};  // the window's guest-physical pages (PROBE_WINDOW_PAGES of them)
   std::uint64_t l2_cr3_gp_rip_off = 0;        // PAE, L2 loads CR3: the MOV to CR3's offset in the window
   std::uint64_t l2_after_cr3_rip_off = 0;     // 32-bit/4-level, L2 loads CR3: the nop after the MOV
-  std::uint64_t l2_iret_rip_off = 0;          // PAE at CPL 1/2: the IRET to that CPL after the MOV
+  std::uint64_t l2_iret_rip_off = 0;          // L2 loads CR3, then IRETs to the case's CPL: the IRET's offset
 };
 
 // Relocates `c` for the probe. `cpu` is the CPU it will run on.

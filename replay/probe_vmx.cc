@@ -351,8 +351,10 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   // the case's CR3 itself; a MOV to CR3 keeps global translations (4.10.4.1),
   // so the code stays reachable while the access walks the case's tables.
   // At CPL 1 or 2 L2 then IRETs there through a frame and GDT on a global
-  // page read before the MOV (CPL 3 would need a user code page cached
-  // before it, out of reach at CPL 0 under SMEP: those stay unsupported).
+  // page read before the MOV. CPL 3 would need a user code page cached
+  // before the MOV: CPL 0 cannot fetch one under SMEP, and without SMEP Bochs
+  // still walks again for CPL 3's first fetch (its TLB entry, filled at CPL
+  // 0, does not grant user access), so those cases stay unsupported.
   bool global_cr3 = false;
   if ((mode == PagingMode::bit32 || mode == PagingMode::level4) && s.cpl <= 2) {
     mmu::EptRequest r;
@@ -726,6 +728,20 @@ Observed observe_vmx(const Prepared& p, const VmxResult& r) {
                          "entry was not kept)");
     return unexpected(fmt::format("VM exit reason {} (vector {}, error code {:#x}) at L2's IRET to the case's CPL",
                                   w.exit_reason, vector, w.intr_error));
+  }
+  // After a MOV to CR3 that was to keep the window's global translations, a
+  // #PF or EPT violation at one of its pages (L2's code, the IRET's frame
+  // and GDT) says the processor dropped one: the case's walk has no part in it
+  if (p.l2_after_cr3_rip_off) {
+    const unsigned vector = w.intr_info & 0xff;
+    const u64 end = 0x2000;  // the code page and the one after it
+    const bool pf = (w.exit_reason & 0xffff) == PROBE_EXIT_EXCEPTION && vector == 14 &&
+                    w.qualification - p.window_gla < end;
+    const bool ev = (w.exit_reason & 0xffff) == PROBE_EXIT_EPT_VIOLATION && (w.qualification & mmu::eptq::GLA_VALID) &&
+                    w.gla - p.window_gla < end;
+    if (pf || ev)
+      return unsupported("L2 met no translation for one of the probe's pages after its MOV to CR3 (the global TLB "
+                         "entry was not kept)");
   }
   if (p.l2_after_cr3_rip_off && w.rip == p.window_gla + p.l2_after_cr3_rip_off &&
       (w.exit_reason & 0xffff) != PROBE_EXIT_VMCALL)
