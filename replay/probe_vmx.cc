@@ -319,9 +319,10 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   auto hpa_of = [&](u64 gpa) -> std::optional<u64> {
     const EptWalk w = ept_walk(ept, M, gpa);
     if (!w.leaf) return std::nullopt;
-    const u64 h = landing_for(w) + (gpa & (w.size - 1));
+    const auto l = leaves.find(w.steps.back().hpa);
+    const u64 h = l == leaves.end() ? 0 : l->second.base + (gpa & (w.size - 1));
     const auto it = owner.find(h & ~u64{0xfff});
-    if (it == owner.end() || it->second != (gpa & ~u64{0xfff})) {
+    if (l == leaves.end() || it == owner.end() || it->second != (gpa & ~u64{0xfff})) {
       fail = fmt::format("guest-physical address {:#x} was not placed", gpa);
       return std::nullopt;
     }
