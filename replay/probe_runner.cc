@@ -255,6 +255,8 @@ static Prepared prepare_for(Emulator e, const mmu::Case& c, CpuModel& cpu) {
       cpu = big;
       return q;
     }
+    // refused with 2 GiB too: when 64 MiB only lacked room, the 2 GiB reason is the one that holds
+    if (p.unsupported->find("outside the probe's free RAM") != std::string::npos) return q;
   }
   return p;
 }

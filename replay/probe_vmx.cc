@@ -217,23 +217,87 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     if (fresh) it->second = pool_alloc();
     return it->second;
   };
-  std::map<std::pair<u64, u64>, u64> landing;  // (leaf frame, size) -> landing base
-  unsigned next_2m = 0, n_1g = 0;
-  static constexpr u64 kLanding2M[] = {PROBE_LANDING_2M, PROBE_LANDING_2M + (2u << 20), PROBE_LANDING_2M + (4u << 20)};
-  std::string fail;
-  auto landing_for = [&](const EptWalk& w) -> std::optional<u64> {
-    auto [it, fresh] = landing.try_emplace({w.frame, w.size}, 0);
-    if (!fresh) return it->second;
-    if (w.size == 4096) it->second = pool_alloc();
-    else if (w.size == (u64{2} << 20)) {
-      if (next_2m == 3) return fail = "more than three 2-MByte EPT pages on the walk", std::nullopt;
-      it->second = kLanding2M[next_2m++];
-    } else {
-      if (n_1g++) return fail = "more than one 1-GByte EPT page on the walk", std::nullopt;
-      it->second = cpu.big_ram ? PROBE_LANDING_1G : 0;
-    }
-    return it->second;
+  const u64 ept_top = ept.eptp & mask(M - 1, 12);
+  table_page(ept_top);
+  // Each EPT leaf's frame lands in memory the probe owns: a 4-KByte leaf on a
+  // pool page of its own, 2-MByte and 1-GByte leaves in landing regions they
+  // may share, as a case uses only a few pages of each. What must not happen
+  // is aliasing: the reference's guest memory is indexed by guest-physical
+  // address, so a host-physical page the case uses (its guest entries, the A/D
+  // flags the CPU sets there, the PDPT, the window's slot, the landing byte --
+  // all in the pages of `touched`) must be reached from one guest-physical
+  // page only, or one walk's A/D write would show in another's read.
+  // `owner` is that map; a large leaf takes the first region where none of
+  // its pages is owned by another guest-physical page. Leaves are keyed by
+  // the leaf entry, not by its frame: two entries with one frame are two
+  // guest-physical pages to the reference, and get two host pages here.
+  constexpr u64 k2M = u64{2} << 20, k1G = u64{1} << 30;
+  struct Leaf {
+    u64 size = 0;
+    std::set<u64> pages;  // the guest-physical pages the case uses through it
+    u64 base = 0;
   };
+  std::map<u64, Leaf> leaves;  // case host-physical address of the leaf entry -> its landing
+  for (u64 g : touched) {
+    const EptWalk w = ept_walk(ept, M, g);
+    if (!w.leaf) continue;
+    Leaf& l = leaves[w.steps.back().hpa];
+    l.size = w.size;
+    l.pages.insert(g & ~u64{0xfff});
+  }
+  struct Region {
+    u64 base, lo, hi;  // a leaf lands at `base`; the host pages it uses must lie in [lo, hi)
+  };
+  std::vector<Region> regions_2m, regions_1g;
+  for (u64 b = PROBE_LANDING_2M; b < PROBE_POOL_BASE; b += k2M) regions_2m.push_back({b, b, b + k2M});
+  for (u64 b = PROBE_FREE_1G_LO; b < PROBE_FREE_1G_HI; b += k2M) regions_2m.push_back({b, b, b + k2M});
+  if (cpu.big_ram) regions_1g.push_back({PROBE_LANDING_1G, PROBE_LANDING_1G, PROBE_LANDING_1G + k1G});
+  // at host-physical 0 the leaf covers the probe itself: only its free RAM may be used
+  regions_1g.push_back({0, PROBE_FREE_1G_LO, PROBE_FREE_1G_HI});
+  std::map<u64, u64> owner;  // host-physical page -> the guest-physical page the case uses it as
+  // Why `l` cannot land in `r` (empty: it can).
+  auto clash = [&](const Leaf& l, const Region& r) -> std::string {
+    for (u64 g : l.pages) {
+      const u64 off = g & (l.size - 1), h = r.base + off;
+      if (h < r.lo || h + 4096 > r.hi)
+        return fmt::format("1-GByte EPT page: offset {:#x} lies outside the probe's free RAM [{:#x}, {:#x})", off,
+                           r.lo, r.hi);
+      const auto it = owner.find(h);
+      if (it != owner.end() && it->second != g)
+        return fmt::format("{} EPT pages: guest-physical pages {:#x} and {:#x} would share host-physical page {:#x} "
+                           "in every landing region",
+                           l.size == k1G ? "1-GByte" : "2-MByte", it->second, g, h);
+    }
+    return {};
+  };
+  auto claim = [&](Leaf& l, u64 base) {
+    l.base = base;
+    for (u64 g : l.pages) owner.emplace(base + (g & (l.size - 1)), g);
+  };
+  // the fewest choices first: 1-GByte leaves, then 2-MByte, then pool pages (always free)
+  for (const u64 size : {k1G, k2M, u64{4096}})
+    for (auto& [at, l] : leaves) {
+      if (l.size != size) continue;
+      if (size == 4096) {
+        claim(l, pool_alloc());
+        continue;
+      }
+      const std::vector<Region>& regions = size == k1G ? regions_1g : regions_2m;
+      std::string first_why;
+      bool placed = false;
+      for (const Region& r : regions) {
+        std::string why = clash(l, r);
+        if (why.empty()) {
+          claim(l, r.base);
+          placed = true;
+          break;
+        }
+        if (first_why.empty()) first_why = std::move(why);
+      }
+      if (!placed) return unsupported(first_why);
+    }
+  std::string fail;
+  auto landing_for = [&](const EptWalk& w) { return leaves.at(w.steps.back().hpa).base; };
   std::map<u64, std::pair<u64, unsigned>> written;  // host-physical -> (value, width)
   auto write = [&](u64 hpa, u64 value, unsigned w) {
     auto [it, fresh] = written.try_emplace(hpa, value, w);
@@ -243,22 +307,20 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     }
     return true;
   };
-  const u64 ept_top = ept.eptp & mask(M - 1, 12);
-  table_page(ept_top);
   std::vector<EptWalk> walks;
-  // GPA -> relocated host-physical address, when the case's EPT maps it
+  // GPA -> relocated host-physical address, when the case's EPT maps it (every
+  // GPA asked for lies in a page of `touched`, which the leaves were placed for)
   auto hpa_of = [&](u64 gpa) -> std::optional<u64> {
     const EptWalk w = ept_walk(ept, M, gpa);
     if (!w.leaf) return std::nullopt;
-    const auto base = landing_for(w);
-    if (!base) return std::nullopt;
-    const u64 off = gpa & (w.size - 1);
-    if (w.size == (u64{1} << 30) && !cpu.big_ram && (off < PROBE_FREE_1G_LO || off + 8 > PROBE_FREE_1G_HI)) {
-      fail = fmt::format("1-GByte EPT page: offset {:#x} lies outside the probe's free RAM [{:#x}, {:#x})", off,
-                         PROBE_FREE_1G_LO, PROBE_FREE_1G_HI);
+    const auto l = leaves.find(w.steps.back().hpa);
+    const u64 h = l == leaves.end() ? 0 : l->second.base + (gpa & (w.size - 1));
+    const auto it = owner.find(h & ~u64{0xfff});
+    if (l == leaves.end() || it == owner.end() || it->second != (gpa & ~u64{0xfff})) {
+      fail = fmt::format("guest-physical address {:#x} was not placed", gpa);
       return std::nullopt;
     }
-    return *base + off;
+    return h;
   };
   for (u64 g : touched) {
     EptWalk w = ept_walk(ept, M, g);
@@ -267,9 +329,7 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
       const bool present = (v & 7) || (ept.features.has(mmu::EptFeature::mbec) && (v & mmu::bit(10)));
       const bool is_leaf = w.leaf && &st == &w.steps.back();
       if (is_leaf) {
-        const auto base = landing_for(w);
-        if (!base) return unsupported(fail);
-        v = (v & ~mask(M - 1, 12 + 9 * (st.level - 1))) | *base;
+        v = (v & ~mask(M - 1, 12 + 9 * (st.level - 1))) | landing_for(w);
       } else if (present) {
         v = (v & ~mask(M - 1, 12)) | table_page(v & mask(M - 1, 12));
       }

@@ -3,6 +3,8 @@
 // where QEMU and the probe image are present, hang/crash attribution.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "model/builder.h"
@@ -266,6 +268,119 @@ TEST(ProbeVmx, SaysWhyItCannotRunACase) {
   const Prepared pm = prepare(mbec, bochs_model());
   ASSERT_FALSE(pm.unsupported);
   EXPECT_TRUE(pm.vmx_header.caps_need & PROBE_CAP_MBEC);
+}
+
+// A 4-level guest at CPL 0 under EPT whose tables (PML4, PDPT, PD, PT at
+// `t[0..3]`) and data page lie in identity EPT pages of `size` (2 MiB or
+// 1 GiB), one leaf entry per large page touched; va 0x8080604abc.
+mmu::Case large_nested(u64 size, const std::array<u64, 4>& t, u64 data, mmu::AccessKind kind = mmu::AccessKind::read) {
+  mmu::Case c;
+  c.cpu.cr0 = mmu::cr0::PE | mmu::cr0::ET | mmu::cr0::PG | mmu::cr0::WP;
+  c.cpu.cr4 = mmu::cr4::PAE;
+  c.cpu.efer = mmu::efer::LME | mmu::efer::LMA | mmu::efer::NXE;
+  c.cpu.cr3 = t[0];
+  c.cpu.maxphyaddr = 40;
+  c.cpu.features = bochs_model().features;
+  c.access = {.addr = 0x8080604abc, .kind = kind};
+  c.memory.set(t[0] + 8 * 1, t[1] | 0x3);
+  c.memory.set(t[1] + 8 * 2, t[2] | 0x3);
+  c.memory.set(t[2] + 8 * 3, t[3] | 0x3);
+  c.memory.set(t[3] + 8 * 4, data | 0x3);
+  mmu::EptState e;
+  e.eptp = 0x50000 | mmu::eptp::WB | mmu::eptp::WALK4;
+  e.features = bochs_model().ept_features;
+  e.memory.set(0x50000, 0x51007);
+  for (u64 g : {t[0], t[1], t[2], t[3], data}) {
+    const u64 i = (g >> 30) & 511, frame = g & ~(size - 1);
+    if (size == (u64{1} << 30)) {
+      e.memory.set(0x51000 + 8 * i, frame | 0xb7);  // RWX, WB, 1-GByte page
+    } else {
+      e.memory.set(0x51000 + 8 * i, (0x60000 + 0x1000 * i) | 7);
+      e.memory.set(0x60000 + 0x1000 * i + 8 * ((g >> 21) & 511), frame | 0xb7);
+    }
+  }
+  c.ept = e;
+  return c;
+}
+
+constexpr u64 k1G = u64{1} << 30;
+
+// Large EPT leaves share a landing region unless two guest-physical pages the
+// case uses would meet in one host-physical page: then the next region, or
+// unsupported with the reason.
+TEST(ProbeVmx, LargeEptLeavesShareALandingRegionWithoutAliasing) {
+  CpuModel big = bochs_model();
+  big.big_ram = true;
+  auto leaf_values = [](const Prepared& p) {
+    std::vector<u64> v;
+    for (const probe_entry& e : p.entries)
+      if ((e.value & 0xfff) == 0xb7) v.push_back(e.value & ~u64{0xfff});
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  // two 1-GByte leaves, different pages in the free 32-64 MiB: both at host-physical 0 in 64 MiB
+  const std::array<u64, 4> t = {0x2001000, 0x2002000, 0x2003000, 0x2004000};
+  const Prepared two = prepare(large_nested(k1G, t, k1G + 0x2005000), bochs_model());
+  ASSERT_FALSE(two.unsupported) << *two.unsupported;
+  EXPECT_EQ(leaf_values(two), (std::vector<u64>{0, 0}));
+  EXPECT_EQ(two.header.marker, 0x2005abcu);
+  EXPECT_EQ(two.pa, k1G + 0x2005abc);  // the case's own host-physical address
+  // the data page at the PML4's offset: one host page for two guest-physical pages in 64 MiB ...
+  const mmu::Case alias = large_nested(k1G, t, k1G + 0x2001000);
+  const Prepared a = prepare(alias, bochs_model());
+  ASSERT_TRUE(a.unsupported);
+  EXPECT_NE(a.unsupported->find("would share host-physical page 0x2001000"), std::string::npos) << *a.unsupported;
+  // ... while with 2 GiB the first leaf lands at 1 GiB and the second at 0
+  const Prepared ab = prepare(alias, big);
+  ASSERT_FALSE(ab.unsupported) << *ab.unsupported;
+  EXPECT_EQ(leaf_values(ab), (std::vector<u64>{0, PROBE_LANDING_1G}));
+  EXPECT_EQ(ab.header.marker, 0x2001abcu);
+  // outside the free RAM, where only the 1-GiB region can take them: refused
+  const std::array<u64, 4> low = {0x101000, 0x102000, 0x103000, 0x104000};
+  const Prepared r = prepare(large_nested(k1G, low, k1G + 0x101000), big);
+  ASSERT_TRUE(r.unsupported);
+  EXPECT_NE(r.unsupported->find("1-GByte EPT pages: guest-physical pages 0x101000 and 0x40101000 would share"),
+            std::string::npos)
+      << *r.unsupported;
+  EXPECT_TRUE(prepare(large_nested(k1G, low, k1G + 0x105000), big).unsupported == std::nullopt);
+  // five 2-MByte leaves: the PD's page meets the PML4's at offset 0x1000 and goes to the next region
+  const Prepared m = prepare(large_nested(2 << 20, {0x201000, 0x402000, 0x601000, 0x803000}, 0xa04000), bochs_model());
+  ASSERT_FALSE(m.unsupported) << *m.unsupported;
+  EXPECT_EQ(leaf_values(m), (std::vector<u64>{PROBE_LANDING_2M, PROBE_LANDING_2M, PROBE_LANDING_2M,
+                                              PROBE_LANDING_2M, PROBE_LANDING_2M + (2 << 20)}));
+  // two leaf entries with one frame are two guest-physical pages: two landing pages
+  mmu::Case same = large_nested(2 << 20, {0x201000, 0x402000, 0x603000, 0x804000}, 0xa01000);
+  same.ept->memory.set(0x60000 + 8 * 5, 0x200000 | 0xb7);  // the data's 2 MiB -> the PML4's frame
+  const Prepared sm = prepare(same, bochs_model());
+  ASSERT_FALSE(sm.unsupported) << *sm.unsupported;
+  EXPECT_EQ(leaf_values(sm).back(), PROBE_LANDING_2M + (2 << 20));
+}
+
+// On Bochs: cases with several large EPT leaves sharing a landing region (two
+// 1-GByte leaves in 64 MiB, the same at one offset in a 2-GiB boot, five
+// 2-MByte leaves) run and agree with the reference.
+TEST(ProbeVmx, RunsCasesWithSharedLandingRegionsOnBochs) {
+  Runner bochs(Emulator::bochs);
+  if (auto why = bochs.unavailable()) GTEST_SKIP() << *why;
+  const std::array<u64, 4> t = {0x2001000, 0x2002000, 0x2003000, 0x2004000};
+  std::vector<mmu::Case> cases;
+  for (auto kind : {mmu::AccessKind::read, mmu::AccessKind::write, mmu::AccessKind::fetch}) {
+    cases.push_back(large_nested(k1G, t, k1G + 0x2005000, kind));
+    cases.push_back(large_nested(k1G, t, k1G + 0x2001000, kind));
+    cases.push_back(large_nested(2 << 20, {0x201000, 0x402000, 0x601000, 0x803000}, 0xa04000, kind));
+  }
+  cases.push_back(large_nested(k1G, t, k1G + 0x2005000));
+  cases.back().ept->eptp |= mmu::eptp::AD;  // EPT A/D: the walks set accessed flags in both leaves
+  std::vector<const mmu::Case*> ptrs;
+  for (const auto& c : cases) ptrs.push_back(&c);
+  const auto got = bochs.run(ptrs);
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    ASSERT_EQ(got[i].status, CaseResult::Status::ok) << i << ": " << got[i].detail;
+    const mmu::Verdict ref = mmu::reference::evaluate(cases[i]);
+    EXPECT_TRUE(accepts_observed(cases[i], ref, got[i].outcome)) << i;
+    EXPECT_EQ(got[i].outcome.kind, mmu::OutcomeKind::ok) << i;
+    EXPECT_FALSE(got[i].outcome.writes.empty()) << i;  // the guest's accessed flags
+  }
 }
 
 // On Bochs: EPT outcomes as the reference has them; a capability Bochs lacks

@@ -57,7 +57,7 @@
 #define PROBE_POOL_PAGES 2048u
 #define PROBE_BATCH_BUFFER 0x1000000u
 #define PROBE_BATCH_MAX (16u << 20)
-#define PROBE_FREE_1G_LO 0x2000000u /* a 1 GiB leaf at frame 0 lands here (offset must be inside) */
+#define PROBE_FREE_1G_LO 0x2000000u /* free RAM: what a 1 GiB leaf at frame 0 uses must lie here; VMX 2 MiB leaves too */
 #define PROBE_FREE_1G_HI 0x4000000u
 #define PROBE_WINDOW_PAGES 5u       /* code, user code, data (GDT/IDT/TSS), 2 stack pages */
 #define PROBE_MARKER 0xccu          /* int3: the byte at the landing spot */
