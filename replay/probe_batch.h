@@ -77,6 +77,7 @@ struct Prepared {
   std::uint64_t l2_cr3_gp_rip_off = 0;        // PAE, L2 loads CR3: the MOV to CR3's offset in the window
   std::uint64_t l2_after_cr3_rip_off = 0;     // 32-bit/4-level, L2 loads CR3: the nop after the MOV
   std::uint64_t l2_iret_rip_off = 0;          // L2 loads CR3, then IRETs to the case's CPL: the IRET's offset
+  std::uint64_t l2_entry_off = 0;             // L2's first instruction, from window_gla (SYSENTER path: the user page)
 };
 
 // Relocates `c` for the probe. `cpu` is the CPU it will run on.

@@ -411,12 +411,13 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   // the case's CR3 itself; a MOV to CR3 keeps global translations (4.10.4.1),
   // so the code stays reachable while the access walks the case's tables.
   // At CPL 1 or 2 L2 then IRETs there through a frame and GDT on a global
-  // page read before the MOV. CPL 3 would need a user code page cached
-  // before the MOV: CPL 0 cannot fetch one under SMEP, and without SMEP Bochs
-  // still walks again for CPL 3's first fetch (its TLB entry, filled at CPL
-  // 0, does not grant user access), so those cases stay unsupported.
+  // page read before the MOV. At CPL 3 the user code page must be cached
+  // with user rights before the MOV, so L2 enters at CPL 3 on that page
+  // (its first fetch fills the global entry at CPL 3), SYSENTERs to the
+  // supervisor code page, loads CR3 there and SYSEXITs back: neither
+  // instruction reads memory (SDM Vol. 2B SYSENTER, SYSEXIT).
   bool global_cr3 = false;
-  if ((mode == PagingMode::bit32 || mode == PagingMode::level4) && s.cpl <= 2) {
+  if (mode == PagingMode::bit32 || mode == PagingMode::level4) {
     mmu::EptRequest r;
     r.gpa = top_page;
     r.read = true;
@@ -483,6 +484,8 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   const bool long_cr3 = global_cr3 && mode == PagingMode::level4;
   const bool sysexit = pae_cr3 && s.cpl == 3;  // L2 loads CR3 at CPL 0, then goes to CPL 3
   const bool iret = (pae_cr3 || global_cr3) && (s.cpl == 1 || s.cpl == 2);  // ... or IRETs to CPL 1 or 2
+  // 32-bit/4-level at CPL 3, top-level table faulting: CPL 3 -> SYSENTER -> MOV to CR3 -> SYSEXIT
+  const bool sysenter = global_cr3 && s.cpl == 3;
   // global_cr3: the probe's own top-level slot for the code, where the case's access is not
   const unsigned gslot =
       (mode == PagingMode::bit32 ? mmu::field(va, 31, 22) : mmu::field(va, 47, 39)) == 1 ? 2 : 1;
@@ -490,7 +493,8 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   // IRET to CPL 1/2: the frame and a GDT in one window page (PAE: page 3,
   // linear +0x2000; 32-bit: page 3, +0x1000; 4-level: page 5, +0x1000), the
   // frame at kIretFrame, the DPL-1 code selector kIretCs (then DPL-1 data,
-  // DPL-2 code, DPL-2 data)
+  // DPL-2 code, DPL-2 data). SYSENTER at CPL 3: the same page (32-bit,
+  // 4-level) is the user code page.
   constexpr unsigned kIretFrame = 0x100, kIretCs = 0x20;
   const unsigned data_page = long_cr3 ? 5 : 3;
   const u64 data_linear = code_base + (pae_cr3 ? 0x2000 : 0x1000);
@@ -531,6 +535,18 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
       imm(code, code_base + 0x1000, 4);
       code.insert(code.end(), {0x0f, 0x35});
     }
+    if (sysenter) {
+      // mov edx/rdx, the user page after its SYSENTER; sysexit (REX.W: to
+      // 64-bit mode, CS = SYSENTER_CS + 32)
+      if (long_cr3) code.insert(code.end(), {0x48, 0xba});
+      else code.push_back(0xba);
+      imm(code, data_linear + 2, long_cr3 ? 8 : 4);
+      if (long_cr3) code.push_back(0x48);
+      code.insert(code.end(), {0x0f, 0x35});
+      user_code.insert(user_code.end(), {0x0f, 0x34});  // sysenter: to the supervisor page at CPL 0
+      p.vmx_header.sysenter_eip = code_base;
+      p.l2_entry_off = 0x1000;
+    }
     if (iret) {
       // mov esp, frame; iretd -- to the next instruction at the case's CPL
       // (IRET to an outer privilege level, SDM Vol. 2A IRET: it pops EIP, CS,
@@ -568,7 +584,7 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     // CPL, SDM Vol. 2A IRET): a 32-bit access goes through SS, flat as DS
     // was (in 64-bit mode a null DS is usable, and SS would turn a
     // non-canonical address's #GP into #SS)
-    std::vector<std::uint8_t>& at = sysexit ? user_code : code;
+    std::vector<std::uint8_t>& at = sysexit || sysenter ? user_code : code;
     if (iret && !long_cr3 && c.access.kind != mmu::AccessKind::fetch) at.push_back(0x36);
     if (wr) at.insert(at.end(), std::begin(kWrite), std::end(kWrite));
     else if (rd_) at.insert(at.end(), std::begin(kRead), std::end(kRead));
@@ -583,6 +599,7 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     };
     put_code(0, code);
     if (sysexit) put_code(5, user_code);  // the CPL-3 part on its own, user page
+    if (sysenter) put_code(data_page, user_code);
     p.vmx_header.l2_loads_cr3 = 1;
   } else {
     u64 code = 0;
@@ -626,18 +643,20 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     if (iret && !put(2, 2, win_gpa(3) | 0x21, 8)) return unsupported(fail);  // frame and GDT: read only
   } else if (global_cr3) {
     // the probe's own tables map the code page (global) where the case's
-    // access is not; for an IRET, the frame and GDT page after it (global too)
+    // access is not; for an IRET, the frame and GDT page after it (global
+    // too); for SYSENTER, the user code page there (global, user)
     const unsigned i = gslot;
     const u64 g = 0x100;
+    const u64 next = iret ? 0x21 | g : sysenter ? 0x25 | g : 0;
     bool ok;
     code_linear = code_base;
     if (mode == PagingMode::bit32) {
       ok = put(1, i, win_gpa(2) | table_flags, 4) && put(2, 0, wg | 0x21 | g, 4) &&
-           (!iret || put(2, 1, win_gpa(3) | 0x21 | g, 4));
+           (!next || put(2, 1, win_gpa(3) | next, 4));
     } else {
       ok = put(1, i, win_gpa(2) | table_flags, 8) && put(2, 0, win_gpa(3) | table_flags, 8) &&
            put(3, 0, win_gpa(4) | table_flags, 8) && put(4, 0, wg | 0x21 | g, 8) &&
-           (!iret || put(4, 1, win_gpa(5) | 0x21 | g, 8));
+           (!next || put(4, 1, win_gpa(5) | next, 8));
     }
     if (!ok) return unsupported(fail);
     l2_cr3 = win_gpa(1);
@@ -723,7 +742,8 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   }
   h.cr3 = l2_cr3 & ~(u64{1} << 63);
   p.vmx_header.eptp = table_page(ept_top) | (ept.eptp & 0xfff);
-  p.vmx_header.rip = c.access.kind == mmu::AccessKind::fetch && !pae_cr3 && !global_cr3 ? va : code_linear;
+  p.vmx_header.rip =
+      c.access.kind == mmu::AccessKind::fetch && !pae_cr3 && !global_cr3 ? va : code_linear + p.l2_entry_off;
   p.vmx_header.caps_need = need;
   p.vmx_header.caps_forbid = forbid;
   p.vmx_header.l2_cs_long = ia32e_l2 ? 1 : 0;
@@ -765,7 +785,8 @@ Observed observe_vmx(const Prepared& p, const VmxResult& r) {
     if (ch & 0x8000) return unexpected(fmt::format("entry at {:#x} changed above bit 11", p.readback_case[i].case_addr));
     out.writes.push({p.readback_case[i].space, p.readback_case[i].case_addr, p.readback_case[i].value ^ (ch & 0xfff)});
   }
-  const bool own_code = p.header.kind != PROBE_FETCH && w.rip == p.window_gla;
+  // an exit at L2's first instruction, when that is the probe's code
+  const bool own_code = (p.header.kind != PROBE_FETCH || p.l2_entry_off) && w.rip == p.window_gla + p.l2_entry_off;
   // The access went through: the translation the case's walk gives.
   const auto completed = [&] {
     out.kind = mmu::OutcomeKind::ok;
@@ -863,7 +884,7 @@ Observed observe_vmx(const Prepared& p, const VmxResult& r) {
     case PROBE_EXIT_EPT_MISCONFIG:
       // (the window's own pages: a misconfiguration the case's EPT shares with the window's path)
       if ((own_code && w.gpa == p.window_slot_gpa) ||
-          (w.rip == p.window_gla && w.gpa - p.window_gpa < kWindowPages * 4096ull))
+          (w.rip == p.window_gla + p.l2_entry_off && w.gpa - p.window_gpa < kWindowPages * 4096ull))
         return unsupported("L2's fetch of the probe's own code met the case's EPT misconfiguration first");
       out.kind = mmu::OutcomeKind::ept_misconfig;
       out.gpa = w.gpa;

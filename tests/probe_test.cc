@@ -599,7 +599,7 @@ TEST(ProbeVmx, RunsCasesWhoseTopLevelTableFaultsOnBochs) {
   Runner bochs(Emulator::bochs);
   if (auto why = bochs.unavailable()) GTEST_SKIP() << *why;
   std::vector<mmu::Case> cases;
-  for (unsigned cpl : {0u, 1u, 2u})
+  for (unsigned cpl : {0u, 1u, 2u, 3u})
   for (bool lm : {false, true})
     for (auto kind : {mmu::AccessKind::read, mmu::AccessKind::write, mmu::AccessKind::fetch})
       for (bool misconfig : {false, true}) {
@@ -614,8 +614,10 @@ TEST(ProbeVmx, RunsCasesWhoseTopLevelTableFaultsOnBochs) {
   for (const auto& c : cases) {
     const Prepared p = prepare(c, bochs_model());
     ASSERT_FALSE(p.unsupported) << *p.unsupported;
-    EXPECT_EQ(p.header.cpl, 0u);
-    EXPECT_EQ(p.l2_iret_rip_off != 0, c.cpu.cpl != 0);
+    // CPL 3 enters there (its user code page's global entry filled at CPL 3), then SYSENTERs to load CR3
+    EXPECT_EQ(p.header.cpl, c.cpu.cpl == 3 ? 3u : 0u);
+    EXPECT_EQ(p.l2_iret_rip_off != 0, c.cpu.cpl == 1 || c.cpu.cpl == 2);
+    EXPECT_EQ(p.vmx_header.sysenter_eip != 0, c.cpu.cpl == 3);
   }
   std::vector<const mmu::Case*> ptrs;
   for (const auto& c : cases) ptrs.push_back(&c);

@@ -729,10 +729,10 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
   vmw(0x6818, 0);
   vmw(0x4824, 0);
   vmw(0x4826, 0);
-  vmw(0x482a, v->l2_loads_cr3 ? 0x08 : 0); /* SYSENTER_CS: SYSEXIT's selectors (L2 going to CPL 3) */
+  vmw(0x482a, v->l2_loads_cr3 ? 0x08 : 0); /* SYSENTER_CS: SYSENTER's and SYSEXIT's selectors (L2 going to CPL 3) */
   vmw(0x6822, 0);
   vmw(0x6824, 0);
-  vmw(0x6826, 0);
+  vmw(0x6826, v->sysenter_eip);
   u64 rax = 0;
   /* PKRU is not switched by VMX: L2 gets the case's, loaded at the last moment */
   const u64 pk = (c->cr4 & (1u << 22)) ? (1ull << 32) | c->pkru : 0;

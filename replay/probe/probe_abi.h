@@ -180,6 +180,7 @@ struct probe_vmx {
   PROBE_U64 pdpte[4];  /* PAE L2: the PDPTEs VM entry loads (with EPT they come from the VMCS) */
   PROBE_U64 cr3_target; /* l2_loads_cr3: the value L2 loads (the case's CR3) */
   PROBE_U64 gdtr_base;  /* L2's GDTR base (limit 0xffff): a PAE case at CPL 1/2 IRETs through its GDT */
+  PROBE_U64 sysenter_eip; /* L2's IA32_SYSENTER_EIP: a case at CPL 3 SYSENTERs to load CR3 */
 };
 
 struct probe_vmx_wire {
