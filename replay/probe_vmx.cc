@@ -16,6 +16,7 @@
 #include <set>
 
 #include "model/ept.h"
+#include "model/reference.h"
 #include "replay/probe_batch.h"
 
 namespace mmucheck::probe {
@@ -435,6 +436,7 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   const u64 anchor = mode == PagingMode::none ? va : top_page;  // the walk every window access shares
   u64 prefix = 0, table = ept_top, wg = 0;
   std::optional<std::pair<u64, unsigned>> slot_at;  // (relocated entry address, level)
+  std::optional<mmu::Verdict> verdict;  // the reference's, computed only when a slot needs it
   for (unsigned level = ept.levels(); level >= 2 && !slot_at; --level) {
     const unsigned shift = 12 + 9 * (level - 1);
     for (u64 k = 0; k < 512; ++k) {
@@ -449,10 +451,47 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
       break;
     }
     if (slot_at) break;
-    const u64 k = mmu::field(anchor, shift + 8, shift);
-    const u64 e = ept.memory.read(table + 8 * k);
-    if (!(e & 7) || (e & 0x80)) return unsupported("no EPT slot free for the probe's window (L2's code)");
-    prefix |= k << shift;
+    // Down one level: the window's fetches and reads must pass the entry
+    // (readable, executable -- user-executable too under MBEC -- a non-leaf
+    // with no reserved bit, 29.3.3.1), or they would meet the case's fault
+    // before the access. The anchor's entry first; else any other the case
+    // leaves passable, as long as the window's walk sets no accessed flag a
+    // case walk would see differently (EPT A/D off, A already set, an entry
+    // no case walk reads, or one whose A flag every outcome the reference
+    // allows sets anyway).
+    auto passable = [&](u64 e) {
+      const bool mbec = ept.features.has(mmu::EptFeature::mbec);
+      return (e & 5) == 5 && (!mbec || (e & mmu::bit(10))) && !(e & 0xf8) && !(e & mask(51, M));
+    };
+    auto case_sets_accessed = [&](u64 entry) {
+      if (!verdict) verdict = mmu::reference::evaluate(c);
+      const auto sets = [&](const mmu::Verdict& v, const auto& self) -> bool {
+        bool found = false;
+        for (const mmu::WriteList* l : {&v.outcome.writes, &v.optional_writes})
+          for (const mmu::Write& w : *l) found |= w.space == mmu::Space::ept && w.addr == entry && (w.value & 0x100);
+        for (const mmu::Verdict& alt : v.alternatives) found = found && self(alt, self);
+        return found;
+      };
+      return sets(*verdict, sets);
+    };
+    const u64 ka = mmu::field(anchor, shift + 8, shift);
+    std::optional<u64> via;
+    if (passable(ept.memory.read(table + 8 * ka))) via = ka;
+    for (u64 k = 0; k < 512 && !via; ++k) {
+      if ((prefix | (k << shift)) >= gpa_limit) break;
+      const u64 e = ept.memory.read(table + 8 * k);
+      const bool walked = written.count(table_page(table) + 8 * k);
+      if (passable(e) && (!ept.ad_enabled() || (e & 0x100) || !walked || case_sets_accessed(table + 8 * k))) via = k;
+    }
+    if (!via)
+      return unsupported(
+          "no EPT slot free for the probe's window (L2's code): below the entries the case's walks use, every EPT "
+          "entry that could lead to one would fault L2's fetches first");
+    const u64 e = ept.memory.read(table + 8 * *via);
+    // an entry no case walk reads is not in the relocated table yet
+    if (!write(table_page(table) + 8 * *via, (e & ~mask(M - 1, 12)) | table_page(e & mask(M - 1, 12)), 8))
+      return unsupported(fail);
+    prefix |= *via << shift;
     table = e & mask(M - 1, 12);
   }
   if (!slot_at) return unsupported("no EPT slot free for the probe's window (L2's code)");

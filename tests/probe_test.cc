@@ -636,3 +636,41 @@ TEST(ProbeVmx, RunsCasesWhoseTopLevelTableFaultsOnBochs) {
 }
 
 }  // namespace
+
+namespace {
+
+// The window's EPT slot hangs below an EPT entry L2's own fetches can pass:
+// never below the case's faulting entry (a misconfigured EPT PML4E above the
+// guest's top-level table), but below another usable one when there is one.
+mmu::Case top_level_misconfig(bool lm) {
+  mmu::Case c = pae_nested(mmu::AccessKind::read);
+  c.cpu.cr4 = lm ? mmu::cr4::PAE : 0;
+  if (lm) c.cpu.efer = mmu::efer::LME | mmu::efer::LMA;
+  c.cpu.cr3 = 0x300000;
+  c.ept->memory.set(0x50000, 0x5100f);  // EPT PML4E 0: bit 3 reserved, a misconfiguration
+  return c;
+}
+
+TEST(ProbeVmx, PutsTheWindowBelowAnEptEntryItsFetchesCanPass) {
+  // 32-bit paging reaches guest-physical addresses below 4 GiB only, all under EPT PML4E 0
+  const Prepared refused = prepare(top_level_misconfig(false), bochs_model());
+  ASSERT_TRUE(refused.unsupported);
+  EXPECT_NE(refused.unsupported->find("no EPT slot free"), std::string::npos) << *refused.unsupported;
+  // 4-level: the guest's PML4E points above 512 GiB, so PML4E 1 is used too; it is usable
+  mmu::Case c = top_level_misconfig(true);
+  c.memory.set(0x300000, 0x8000001027);
+  c.ept->memory.set(0x50008, 0x51007);
+  const Prepared p = prepare(c, bochs_model());
+  ASSERT_FALSE(p.unsupported) << *p.unsupported;
+  EXPECT_EQ(p.window_gpa, 0x8040000000u);  // the first 1-GByte region below PML4E 1 no walk uses
+  Runner bochs(Emulator::bochs);
+  if (auto why = bochs.unavailable()) GTEST_SKIP() << *why;
+  const std::vector<const mmu::Case*> one{&c};
+  const auto got = bochs.run(one);
+  ASSERT_EQ(got[0].status, CaseResult::Status::ok) << got[0].detail;
+  EXPECT_EQ(got[0].outcome.kind, mmu::OutcomeKind::ept_misconfig);
+  EXPECT_EQ(got[0].outcome.gpa, 0x300000u);
+  EXPECT_TRUE(accepts_observed(c, mmu::reference::evaluate(c), got[0].outcome));
+}
+
+}  // namespace
