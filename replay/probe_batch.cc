@@ -154,7 +154,14 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
     return p;
   };
   if (c.ept) return prepare_vmx(c, cpu);
-  if (c.access.shadow_stack) return unsupported("shadow-stack accesses are not run by the probe");
+  // Shadow-stack accesses: WRSS at CPL 3 (user) and CPL 0 (supervisor).
+  if (c.access.shadow_stack && c.access.kind != mmu::AccessKind::write)
+    return unsupported("shadow-stack reads are not run by the probe (no instruction only reads the shadow stack at a "
+                       "chosen address)");
+  if (c.access.shadow_stack && (c.cpu.cpl == 1 || c.cpu.cpl == 2))
+    return unsupported("shadow-stack writes at CPL 1/2 are not run by the probe: supervisor shadow stacks on for "
+                       "them would make its IRET from CPL 0 pop a shadow-stack frame, and WRMSR cannot enable "
+                       "them at CPL 1/2");
   if (c.access.implicit)
     return unsupported("implicit supervisor-mode accesses are not staged by the probe (it would have to point a "
                        "descriptor table at the case's address)");
@@ -165,6 +172,11 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
 
   const unsigned M = c.cpu.maxphyaddr;
   const u64 va = c.access.addr;
+  if (c.access.shadow_stack) {
+    const unsigned align = mode == PagingMode::level4 || mode == PagingMode::level5 ? 8 : 4;  // WRSSQ / WRSSD: #GP(0) when not aligned
+    if (va & (align - 1))
+      return unsupported(fmt::format("WRSS{} needs a {}-byte aligned address", align == 8 ? "Q" : "D", align));
+  }
   const bool l5 = mode == PagingMode::level5;
   const unsigned w = mmu::entry_bytes(mode);
   p.entry_bytes = w;
@@ -365,6 +377,7 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
   probe_case& h = p.header;
   h.mode = mode == PagingMode::bit32 ? PROBE_MODE_32 : mode == PagingMode::pae ? PROBE_MODE_PAE : l5 ? PROBE_MODE_L5 : PROBE_MODE_L4;
   h.kind = c.access.kind == mmu::AccessKind::read ? PROBE_READ : c.access.kind == mmu::AccessKind::write ? PROBE_WRITE : PROBE_FETCH;
+  if (c.access.shadow_stack) h.kind = PROBE_SS_WRITE;
   h.cpl = static_cast<std::uint8_t>(s.cpl);
   h.pk_key = static_cast<std::uint8_t>(key);
   h.slot = *slot;
@@ -585,7 +598,8 @@ Observed observe(const Prepared& p, const probe_result& r) {
           return unexpected(fmt::format("the fetch ended at {:#x}, not at the case's landing byte", r.rip));
       } else if (p.header.kind == PROBE_READ && (!own || r.al != PROBE_MARKER)) {
         return unexpected(fmt::format("the access read {:#x}, not the landing byte: it reached another physical address", r.al));
-      } else if (p.header.kind == PROBE_WRITE && (!own || r.al != PROBE_WRITE_MARK)) {
+      } else if ((p.header.kind == PROBE_WRITE || p.header.kind == PROBE_SS_WRITE) &&
+                 (!own || r.al != PROBE_WRITE_MARK)) {
         return unexpected("the write did not reach the landing byte: it went to another physical address");
       }
       if (!p.has_leaf) return unexpected("the access completed though the walk's path has no present leaf");

@@ -655,4 +655,86 @@ TEST(ProbeVmx, PutsTheWindowBelowAnEptEntryItsFetchesCanPass) {
   EXPECT_EQ(got[0].outcome.gpa, 0x300000u);
 }
 
+// A shadow-stack write in `mode` (CR4.CET, Bochs' CPUID) to a 4 KiB page whose
+// leaf is `leaf` (frame 0x1234000), the entries above carrying `upper`.
+mmu::Case shadow_stack_write(mmu::PagingMode mode, u64 leaf, unsigned cpl = 3, u64 upper = 0x7) {
+  mmu::Case c;
+  c.cpu.cr0 = mmu::cr0::PE | mmu::cr0::PG | mmu::cr0::WP | mmu::cr0::ET;
+  c.cpu.cr4 = mmu::cr4::CET;
+  u64 va = 0xc0401ab8;
+  unsigned levels = 2;
+  if (mode != mmu::PagingMode::bit32) c.cpu.cr4 |= mmu::cr4::PAE;
+  if (mode == mmu::PagingMode::pae) levels = 3;
+  if (mode == mmu::PagingMode::level4) {
+    c.cpu.efer = mmu::efer::LME | mmu::efer::LMA | mmu::efer::NXE;
+    va = 0x8080604ab8;
+    levels = 4;
+  }
+  c.cpu.maxphyaddr = 40;
+  c.cpu.features = bochs_model().features;
+  c.access = {.addr = va, .kind = mmu::AccessKind::write, .shadow_stack = true};
+  c.cpu.cpl = cpl;
+  mmu::ChainBuilder b(c, 0x7f000000, 0x7f001000);
+  const u64 pdpte = mode == mmu::PagingMode::pae ? 1 : upper;  // a PAE PDPTE has no R/W or U/S
+  if (levels == 2) b.map(va, leaf, 1, {upper});
+  else if (levels == 3) b.map(va, leaf, 1, {pdpte, upper});
+  else b.map(va, leaf, 1, {upper, upper, upper});
+  return c;
+}
+
+// WRSS at CPL 3 (user shadow-stack writes, SDM 4.6.1): it completes on a user
+// shadow-stack page (leaf R/W = 0, D = 1, R/W = 1 above) and faults with SS in
+// the error code on an ordinary writable page, a read-only clean page, a
+// supervisor shadow-stack page, below a read-only upper entry, and on an
+// absent leaf; at CPL 0 it completes on a supervisor shadow-stack page only;
+// in every paging mode Bochs runs.
+TEST(ProbeShadowStack, RunsUserShadowStackWritesOnBochs) {
+  Runner bochs(Emulator::bochs);
+  if (auto why = bochs.unavailable()) GTEST_SKIP() << *why;
+  using mmu::PagingMode;
+  std::vector<mmu::Case> cases;
+  for (PagingMode m : {PagingMode::bit32, PagingMode::pae, PagingMode::level4}) {
+    cases.push_back(shadow_stack_write(m, 0x1234045));         // user shadow-stack page
+    cases.push_back(shadow_stack_write(m, 0x1234067));         // ordinary writable page, dirty
+    cases.push_back(shadow_stack_write(m, 0x1234025));         // read-only, clean
+    cases.push_back(shadow_stack_write(m, 0x1234041));         // supervisor shadow-stack page
+    cases.push_back(shadow_stack_write(m, 0x1234045, 3, 0x5)); // R/W = 0 above
+    cases.push_back(shadow_stack_write(m, 0x1234044));         // not present
+    // CPL 0 (supervisor shadow-stack writes): a supervisor shadow-stack page,
+    // a user one, a writable one
+    cases.push_back(shadow_stack_write(m, 0x1234041, 0));
+    cases.push_back(shadow_stack_write(m, 0x1234045, 0));
+    cases.push_back(shadow_stack_write(m, 0x1234063, 0));
+  }
+  const auto got = run_agreeing(bochs, cases);
+  using mmu::pferr::P, mmu::pferr::W, mmu::pferr::U, mmu::pferr::SS;
+  for (std::size_t i = 0; i < cases.size(); i += 9) {
+    EXPECT_EQ(got[i].outcome.kind, mmu::OutcomeKind::ok) << i;
+    for (std::size_t k = 1; k < 5; ++k) {
+      EXPECT_EQ(got[i + k].outcome.kind, mmu::OutcomeKind::page_fault) << i + k;
+      EXPECT_EQ(got[i + k].outcome.error_code, P | W | U | SS) << i + k;
+    }
+    EXPECT_EQ(got[i + 5].outcome.error_code, W | U | SS) << i + 5;
+    EXPECT_EQ(got[i + 6].outcome.kind, mmu::OutcomeKind::ok) << i + 6;
+    for (std::size_t k = 7; k < 9; ++k) {
+      EXPECT_EQ(got[i + k].outcome.kind, mmu::OutcomeKind::page_fault) << i + k;
+      EXPECT_EQ(got[i + k].outcome.error_code, P | W | SS) << i + k;
+    }
+  }
+}
+
+TEST(ProbeShadowStack, SaysWhyItCannotRunACase) {
+  mmu::Case c = shadow_stack_write(mmu::PagingMode::level4, 0x1234045);
+  EXPECT_FALSE(prepare(c, bochs_model()).unsupported);
+  EXPECT_EQ(prepare(c, bochs_model()).header.kind, PROBE_SS_WRITE);
+  EXPECT_NE(prepare(c, qemu_model_for(c)).unsupported->find("no CET"), std::string::npos);
+  c.access.addr += 4;
+  EXPECT_NE(prepare(c, bochs_model()).unsupported->find("8-byte aligned"), std::string::npos);
+  c = shadow_stack_write(mmu::PagingMode::level4, 0x1234041, 2);
+  EXPECT_NE(prepare(c, bochs_model()).unsupported->find("CPL 1/2"), std::string::npos);
+  c = shadow_stack_write(mmu::PagingMode::level4, 0x1234045);
+  c.access.kind = mmu::AccessKind::read;
+  EXPECT_NE(prepare(c, bochs_model()).unsupported->find("shadow-stack reads"), std::string::npos);
+}
+
 }  // namespace

@@ -46,6 +46,7 @@
 #define F_PKRU 1
 #define F_PCIDE 2
 #define F_PKS 4
+#define F_SSS 8                  /* IA32_S_CET is on for a WRSS at CPL 0: off again in the handler */
 
 #define SEL_TSS64 0x68
 #define SEL_TSS32 0x78
@@ -103,6 +104,8 @@ win_exec64:
         je 3f
         cmp ecx, PROBE_FETCH
         je 4f
+        cmp ecx, PROBE_SS_WRITE
+        je 7f
         popfq
         mov al, [rdi]
         int3
@@ -111,6 +114,19 @@ win_exec64:
         int3
 4:      popfq
         jmp rdi
+/* WRSS at CPL 0: supervisor shadow stacks on (IA32_S_CET SH_STK_EN |
+ * WR_SHSTK_EN) only now, SSP on the window's shadow-stack page (SETSSBSY takes
+ * IA32_PL0_SSP and its token, which probe.c wrote) so that the exception that
+ * ends the case can push its frame there (SDM Vol. 1 18.2.3, Vol. 3A 6.14.5). */
+7:      mov ecx, 0x6a2
+        mov eax, 3
+        xor edx, edx
+        wrmsr
+        setssbsy
+        mov eax, PROBE_WRITE_MARK
+        popfq
+        wrssq [rdi], rax
+        int3
 5:      push qword ptr [rbx + P_SS]
         push qword ptr [rbx + P_USER_SP]
         push qword ptr [rbx + P_RFLAGS]
@@ -170,6 +186,8 @@ win_exec32:
         je 3f
         cmp ecx, PROBE_FETCH
         je 4f
+        cmp ecx, PROBE_SS_WRITE
+        je 7f
         popfd
         mov al, [edi]
         int3
@@ -178,6 +196,15 @@ win_exec32:
         int3
 4:      popfd
         jmp edi
+7:      mov ecx, 0x6a2           /* as in win_exec64 */
+        mov eax, 3
+        xor edx, edx
+        wrmsr
+        setssbsy
+        mov eax, PROBE_WRITE_MARK
+        popfd
+        wrssd [edi], eax
+        int3
 5:      mov eax, [ebx + P_SS]    /* DS/ES of the target ring: IRET would null DPL-0 ones */
         mov ds, ax
         mov es, ax
@@ -225,7 +252,13 @@ win_h64_common:
         xor eax, eax
         xor edx, edx
         wrmsr
-2:      mov rax, [rip + win_data + P_BRIDGE]
+2:      test dword ptr [rip + win_data + P_FLAGS], F_SSS
+        jz 3f
+        mov ecx, 0x6a2           /* IA32_S_CET = 0 before the far return home */
+        xor eax, eax
+        xor edx, edx
+        wrmsr
+3:      mov rax, [rip + win_data + P_BRIDGE]
         mov cr3, rax
         mov rax, cr4
         and rax, ~(1 << 17)      /* PCIDE must be clear before CR0.PG is */
@@ -268,7 +301,15 @@ win_h32_common:
         xor edx, edx
         wrpkru
         mov eax, ebx
-1:      mov edx, [eax + P_BRIDGE]
+1:      test dword ptr [eax + P_FLAGS], F_SSS
+        jz 2f
+        mov ebx, eax
+        mov ecx, 0x6a2           /* IA32_S_CET = 0 */
+        xor eax, eax
+        xor edx, edx
+        wrmsr
+        mov eax, ebx
+2:      mov edx, [eax + P_BRIDGE]
         mov cr3, edx
         mov eax, offset go_home32
         jmp eax
@@ -290,6 +331,21 @@ win_user32_read:
 win_user32_write:
         mov byte ptr [edi], PROBE_WRITE_MARK
         int3
+/* User shadow-stack writes (SDM Vol. 1 17.x, WRSS at CPL 3; probe.c enables
+ * IA32_U_CET.SH_STK_EN|WR_SHSTK_EN only for these cases). The value's low byte
+ * is the write mark, the others zero: the landing area around the marker is
+ * zero. Nothing between the IRET and the WRSS touches the shadow stack. */
+        .globl win_user64_wrss, win_user32_wrss
+        .code64
+win_user64_wrss:
+        mov eax, PROBE_WRITE_MARK
+        wrssq [rdi], rax
+        int3
+        .code32
+win_user32_wrss:
+        mov eax, PROBE_WRITE_MARK
+        wrssd [edi], eax
+        int3
 
         .balign 4096
 /* page 2: data */
@@ -302,6 +358,10 @@ win_stack:
         .fill 8192 - 16, 1, 0
 win_stack_top:
         .fill 16, 1, 0
+/* page 5: supervisor shadow stack (R/W = 0, D = 1 in the window's tables) */
+        .globl win_sstack
+win_sstack:
+        .fill 4096, 1, 0
         .globl win_end
 win_end:
 

@@ -15,6 +15,7 @@ extern u8 win_base[], win_data[], win_stack_top[], win_end[];
 extern u8 win_exec64[], win_exec32[], win_h64[], win_h32[], id_h64[], id_h32[];
 extern u8 win_sup64_read[], win_sup64_write[], win_sup32_read[], win_sup32_write[];
 extern u8 win_user64_read[], win_user64_write[], win_user32_read[], win_user32_write[];
+extern u8 win_user64_wrss[], win_user32_wrss[];
 extern u8 idt32_id[], idt64_id[];
 extern u64 tr_efer, tr_cr4, tr_cr0, tr_bridge, tr_entry;
 extern u32 tr_long, home_efer;
@@ -280,6 +281,7 @@ static void window_tables(unsigned key) {
     u32 *pt32 = (u32 *)(u64)PROBE_WIN_PT32;
     for (unsigned i = 0; i < PROBE_WINDOW_PAGES; ++i) {
       u32 f = (u32)((u64)win_base + 0x1000 * i) | PTE_P | PTE_RW | PTE_A | PTE_D | (i == 1 ? PTE_US : 0);
+      if (i == 5) f &= ~PTE_RW; /* the supervisor shadow-stack page: R/W = 0, D = 1 (SDM 4.6.1) */
       pt32[i] = f;
     }
     built = 1;
@@ -288,8 +290,8 @@ static void window_tables(unsigned key) {
   cur_key = key;
   u64 *pt = (u64 *)(u64)PROBE_WIN_PT;
   for (unsigned i = 0; i < PROBE_WINDOW_PAGES; ++i)
-    pt[i] = ((u64)win_base + 0x1000 * i) | PTE_P | PTE_RW | PTE_A | PTE_D | (i == 1 ? PTE_US : 0) |
-            (i == 1 ? 0 : (u64)key << 59);
+    pt[i] = (((u64)win_base + 0x1000 * i) | PTE_P | PTE_RW | PTE_A | PTE_D | (i == 1 ? PTE_US : 0) |
+             (i == 1 ? 0 : (u64)key << 59)) & ~(i == 5 ? (u64)PTE_RW : 0);
 }
 
 static void bridge_tables(void) {
@@ -331,7 +333,7 @@ static void wr(u64 addr, unsigned w, u64 v) {
   else *(volatile u64 *)addr = v;
 }
 
-static u32 has_pks, has_pku;
+static u32 has_pks, has_pku, has_shstk;
 
 /* Returns 0 when the case ran (result filled), else the reason it did not. */
 static const char *run_case(const struct probe_case *c, struct probe_result *res) {
@@ -344,7 +346,11 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
   }
   if (c->kind == PROBE_SELFTEST_HANG)
     for (;;) __asm__ volatile("cli; hlt");
-  if (c->kind > PROBE_FETCH || c->cpl > 3 || c->pk_key > 15) return "bad kind, cpl or key";
+  if (c->kind > PROBE_SS_WRITE || c->cpl > 3 || c->pk_key > 15) return "bad kind, cpl or key";
+  const int sstk = c->kind == PROBE_SS_WRITE;
+  if (sstk && (!has_shstk || !(c->cr4 & (1u << 23)))) return "shadow-stack write without CET shadow stacks (CPUID, CR4.CET)";
+  if (sstk && c->cpl != 3 && c->cpl != 0) return "shadow-stack writes are run at CPL 0 and 3 only";
+  if (sstk && (c->va & (c->mode >= PROBE_MODE_L4 ? 7 : 3))) return "WRSS needs an aligned address";
   if (c->nreadback > PROBE_MAX_READBACK) return "too many readback entries";
   if (c->slot == 0 || c->slot >= top_entries[c->mode]) return "bad window slot";
   if ((c->mode == PROBE_MODE_L4 || c->mode == PROBE_MODE_L5) && c->slot >= 256) return "bad window slot";
@@ -397,7 +403,7 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
   W32(P_KIND) = c->kind;
   W32(P_PKRU) = c->pkru;
   W32(P_FLAGS) = ((c->cr4 & (1u << 22)) ? 1 : 0) | ((c->cr4 & (1u << 17)) ? 2 : 0) |
-                 ((lm && (c->cr4 & (1u << 24))) ? 4 : 0);
+                 ((lm && (c->cr4 & (1u << 24))) ? 4 : 0) | ((sstk && c->cpl == 0) ? 8 : 0);
   W32(P_PKRS) = c->pkrs;
   W64(P_CR4) = c->cr4;
   static const u32 cs32[4] = {0x18, 0x21, 0x3a, 0x53}, cs64[4] = {0x08, 0x31, 0x4a, 0x63}, ss[4] = {0x10, 0x29, 0x42, 0x5b};
@@ -405,6 +411,8 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
   W64(P_SS) = ss[c->cpl];
   u64 rip;
   if (c->kind == PROBE_FETCH) rip = c->va;
+  else if (sstk)
+    rip = (u64)(lm ? win_user64_wrss : win_user32_wrss) + delta;
   else if (c->cpl == 3)
     rip = (u64)(lm ? (c->kind == PROBE_WRITE ? win_user64_write : win_user64_read)
                    : (c->kind == PROBE_WRITE ? win_user32_write : win_user32_read)) + delta;
@@ -429,15 +437,34 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
   if (has_pks) { /* IA32_PKRS = 0 before the bridge tables (key 0) are used */
     __asm__ volatile("wrmsr" ::"c"(0x6e1u), "a"(0u), "d"(0u));
   }
+  /* WRSS at CPL 3 needs IA32_U_CET.SH_STK_EN and WR_SHSTK_EN (bits 0, 1).
+   * Supervisor shadow stacks stay off (IA32_S_CET = 0), so the IRET to CPL 3
+   * only loads SSP from IA32_PL3_SSP and the exception back only saves it:
+   * neither touches memory (SDM Vol. 1 18.2, Vol. 3A 6.14). */
+  if (sstk && c->cpl == 0) {
+    /* WRSS at CPL 0: SETSSBSY makes SSP the top slot of the window's
+     * shadow-stack page, checking and marking its supervisor token there (the
+     * token is that slot's linear address, busy bit 0: SDM Vol. 1 18.2.3). */
+    const u64 token = W + 0x5000 + 0xff8;
+    *(volatile u64 *)((u64)win_base + 0x5000 + 0xff8) = token;
+    __asm__ volatile("wrmsr" ::"c"(0x6a4u), "a"((u32)token), "d"((u32)(token >> 32))); /* IA32_PL0_SSP */
+  } else if (sstk) {
+    __asm__ volatile("wrmsr" ::"c"(0x6a7u), "a"(0u), "d"(0u)); /* IA32_PL3_SSP */
+    __asm__ volatile("wrmsr" ::"c"(0x6a0u), "a"(3u), "d"(0u)); /* IA32_U_CET */
+  }
   in_run = 1;
   probe_run();
   in_run = 0;
+  if (sstk) { /* both off again (the handler already cleared IA32_S_CET) */
+    __asm__ volatile("wrmsr" ::"c"(0x6a0u), "a"(0u), "d"(0u));
+    __asm__ volatile("wrmsr" ::"c"(0x6a2u), "a"(0u), "d"(0u));
+  }
 
   res->seq = c->seq;
   res->stage = (u8)W32(R_STAGE);
   res->vector = (u8)W32(R_VECTOR);
   /* a read reports the byte it read; a write, what the landing spot holds now */
-  res->al = c->kind == PROBE_WRITE ? (c->marker ? *(volatile u8 *)c->marker : 0) : (u8)W64(R_RAX);
+  res->al = (c->kind == PROBE_WRITE || sstk) ? (c->marker ? *(volatile u8 *)c->marker : 0) : (u8)W64(R_RAX);
   res->error_code = (u32)W64(R_EC);
   res->cr2 = W64(R_CR2);
   u64 r = W64(R_RIP);
@@ -460,6 +487,7 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
   wr(slot_addr, w, 0);
   wr(bslot, w, 0);
   if (c->marker) *(volatile u8 *)c->marker = 0;
+  if (c->marker && sstk) wr(c->marker, lm ? 8 : 4, 0); /* the rest of the WRSS's aligned operand */
   return 0;
 }
 
@@ -782,6 +810,7 @@ void probe_main(void) {
   cpuid(7, 0, &a, &b, &cc, &d);
   has_pku = (cc >> 3) & 1;
   has_pks = (cc >> 31) & 1;
+  has_shstk = (cc >> 7) & 1;
   identity_idts();
   bridge_tables();
   mset((void *)(u64)PROBE_LANDING_4K, 0, 4096);

@@ -59,7 +59,7 @@
 #define PROBE_BATCH_MAX (16u << 20)
 #define PROBE_FREE_1G_LO 0x2000000u /* free RAM: what a 1 GiB leaf at frame 0 uses must lie here; VMX 2 MiB leaves too */
 #define PROBE_FREE_1G_HI 0x4000000u
-#define PROBE_WINDOW_PAGES 5u       /* code, user code, data (GDT/IDT/TSS), 2 stack pages */
+#define PROBE_WINDOW_PAGES 6u       /* code, user code, data (GDT/IDT/TSS), 2 stack pages, supervisor shadow stack */
 #define PROBE_MARKER 0xccu          /* int3: the byte at the landing spot */
 #define PROBE_WRITE_MARK 0xa5u      /* what a write access stores there */
 
@@ -76,6 +76,10 @@
 #define PROBE_READ 0
 #define PROBE_WRITE 1
 #define PROBE_FETCH 2
+/* A CET shadow-stack write (WRSS at CPL 3: user, at CPL 0: supervisor). The
+ * va is 8-byte (IA-32e) or 4-byte aligned; the landing spot gets the write
+ * mark in its low byte, zeros above. */
+#define PROBE_SS_WRITE 3
 /* Self-test kinds (tests of the runner's hang/crash handling only) */
 #define PROBE_SELFTEST_CRASH 0x80
 #define PROBE_SELFTEST_HANG 0x81
