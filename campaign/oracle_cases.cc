@@ -52,7 +52,9 @@ std::vector<mmu::Case> random_oracle_cases(probe::Emulator e, std::size_t n, std
   fuzz::DecodeOptions opt;
   if (e == probe::Emulator::qemu) shape = fuzz::Shape::guest;  // QEMU TCG has no VMX
   opt.shape = shape;
-  opt.shadow_stack = false;
+  // Shadow-stack accesses: the probe runs them (WRSS at CPL 0 and 3) only on
+  // Bochs (QEMU 7.2 TCG has no CET) and only for guest paging.
+  opt.shadow_stack = e == probe::Emulator::bochs && shape == fuzz::Shape::guest;
   opt.cr4_clear = mmu::cr4::VMXE | mmu::cr4::SMXE | mmu::cr4::UINTR | mmu::cr4::KL;
   if (e == probe::Emulator::bochs) opt.cr4_clear |= mmu::cr4::LA57 | mmu::cr4::PKS;
   if (e == probe::Emulator::qemu) opt.cr4_clear |= mmu::cr4::CET;
@@ -63,6 +65,7 @@ std::vector<mmu::Case> random_oracle_cases(probe::Emulator e, std::size_t n, std
     for (auto& b : bytes) b = static_cast<std::uint8_t>(rng());
     mmu::Case c = fuzz::decode(bytes, opt);
     c.access.implicit = false;
+    if (c.access.shadow_stack) c.access.addr &= ~mmu::u64{7};  // WRSS needs an aligned address (#GP otherwise)
     c.cpu.efer &= mmu::efer::SCE | mmu::efer::LME | mmu::efer::LMA | mmu::efer::NXE;
     c.cpu.rflags &= ~mmu::rflags::VM;
     c.history.clear();

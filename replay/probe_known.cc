@@ -309,6 +309,7 @@ const std::vector<KnownDeviation>& table() {
                 (t.decided_by == Rule::access_ok || t.decided_by == Rule::pk_ad || t.decided_by == Rule::pk_wd ||
                  t.decided_by == Rule::perm_user_supervisor || t.decided_by == Rule::perm_user_write ||
                  t.decided_by == Rule::perm_sup_write_wp || t.decided_by == Rule::perm_smap ||
+                 t.decided_by == Rule::perm_ss_mode || t.decided_by == Rule::perm_ss_page ||
                  // under EPT: the guest walk passed (the final access's EPT translation decided)
                  (c.ept && (v.outcome.kind == mmu::OutcomeKind::ok ||
                             (v.outcome.kind == mmu::OutcomeKind::ept_violation &&
@@ -326,13 +327,21 @@ const std::vector<KnownDeviation>& table() {
          const bool user = mmu::is_user_access(c.cpu, c.access), write = c.access.kind == mmu::AccessKind::write;
          const bool ad = user && ((c.cpu.pkru >> (2 * key)) & 1);
          const bool wd = write && ((c.cpu.pkru >> (2 * key + 1)) & 1) && (user || (c.cpu.cr0 & mmu::cr0::WP));
+         // A shadow-stack write whose PK would come only from WD on a user-mode
+         // address: whether WD applies there is the reference's reading of
+         // 4.6.2 (docs/rules.md), not this deviation -- left to diverge.
+         bool user_addr = true;
+         for (const mmu::TraceStep& st : t.steps)
+           if (st.space == mmu::Space::guest && st.kind == mmu::StepKind::entry) user_addr &= (st.value & 4) != 0;
+         if (c.access.shadow_stack && user_addr && wd && !ad) return;
          if (!ad && !wd) {
            v.alternatives.push_back(base);  // ... when Bochs' key check passes
            return;
          }
          mmu::Verdict pf;  // ... else its PK fault, raised before the U/S and R/W checks
          pf.outcome.kind = mmu::OutcomeKind::page_fault;
-         pf.outcome.error_code = mmu::pferr::P | mmu::pferr::PK | (user ? mmu::pferr::U : 0) | (write ? mmu::pferr::W : 0);
+         pf.outcome.error_code = mmu::pferr::P | mmu::pferr::PK | (user ? mmu::pferr::U : 0) | (write ? mmu::pferr::W : 0) |
+                                 (c.access.shadow_stack ? mmu::pferr::SS : 0);
          pf.outcome.cr2 = c.access.addr;
          pf.outcome.has_ept = base.outcome.has_ept;
          for (const mmu::Write& w : base.outcome.writes) pf.optional_writes.push(w);

@@ -693,7 +693,9 @@ TEST(ProbeShadowStack, RunsUserShadowStackWritesOnBochs) {
   if (auto why = bochs.unavailable()) GTEST_SKIP() << *why;
   using mmu::PagingMode;
   std::vector<mmu::Case> cases;
-  for (PagingMode m : {PagingMode::bit32, PagingMode::pae, PagingMode::level4}) {
+  // 4-level first: its CPL 0 cases leave SSP above 4 GiB, which the 32-bit
+  // ones must survive (the probe lowers SSP before a 32-bit IRET to CPL 3)
+  for (PagingMode m : {PagingMode::level4, PagingMode::bit32, PagingMode::pae}) {
     cases.push_back(shadow_stack_write(m, 0x1234045));         // user shadow-stack page
     cases.push_back(shadow_stack_write(m, 0x1234067));         // ordinary writable page, dirty
     cases.push_back(shadow_stack_write(m, 0x1234025));         // read-only, clean

@@ -205,7 +205,20 @@ win_exec32:
         popfd
         wrssd [edi], eax
         int3
-5:      mov eax, [ebx + P_SS]    /* DS/ES of the target ring: IRET would null DPL-0 ones */
+5:      cmp dword ptr [ebx + P_KIND], PROBE_SS_WRITE
+        jne 8f
+        /* WRSS at CPL 3 in 32-bit code: SSP below 4 GiB first (SETSSBSY on
+         * the window's shadow-stack page, supervisor shadow stacks on only for
+         * it). Bochs raises #GP(0) at the IRET when SSP still holds an earlier
+         * IA-32e case's address above 4 GiB. */
+        mov ecx, 0x6a2
+        mov eax, 1
+        xor edx, edx
+        wrmsr
+        setssbsy
+        xor eax, eax
+        wrmsr
+8:      mov eax, [ebx + P_SS]    /* DS/ES of the target ring: IRET would null DPL-0 ones */
         mov ds, ax
         mov es, ax
         push dword ptr [ebx + P_SS]

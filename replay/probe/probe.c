@@ -441,14 +441,16 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
    * Supervisor shadow stacks stay off (IA32_S_CET = 0), so the IRET to CPL 3
    * only loads SSP from IA32_PL3_SSP and the exception back only saves it:
    * neither touches memory (SDM Vol. 1 18.2, Vol. 3A 6.14). */
-  if (sstk && c->cpl == 0) {
-    /* WRSS at CPL 0: SETSSBSY makes SSP the top slot of the window's
+  if (sstk && (c->cpl == 0 || !lm)) {
+    /* WRSS at CPL 0 (and before a 32-bit IRET to one at CPL 3, exec.S):
+     * SETSSBSY makes SSP the top slot of the window's
      * shadow-stack page, checking and marking its supervisor token there (the
      * token is that slot's linear address, busy bit 0: SDM Vol. 1 18.2.3). */
     const u64 token = W + 0x5000 + 0xff8;
     *(volatile u64 *)((u64)win_base + 0x5000 + 0xff8) = token;
     __asm__ volatile("wrmsr" ::"c"(0x6a4u), "a"((u32)token), "d"((u32)(token >> 32))); /* IA32_PL0_SSP */
-  } else if (sstk) {
+  }
+  if (sstk && c->cpl == 3) {
     __asm__ volatile("wrmsr" ::"c"(0x6a7u), "a"(0u), "d"(0u)); /* IA32_PL3_SSP */
     __asm__ volatile("wrmsr" ::"c"(0x6a0u), "a"(3u), "d"(0u)); /* IA32_U_CET */
   }
