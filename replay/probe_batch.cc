@@ -154,10 +154,12 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
     return p;
   };
   if (c.ept) return prepare_vmx(c, cpu);
-  // Shadow-stack accesses: WRSS at CPL 3 (user) and CPL 0 (supervisor).
-  if (c.access.shadow_stack && c.access.kind != mmu::AccessKind::write)
-    return unsupported("shadow-stack reads are not run by the probe (no instruction only reads the shadow stack at a "
-                       "chosen address)");
+  // Shadow-stack accesses: WRSS at CPL 3 (user) and CPL 0 (supervisor); reads
+  // at CPL 3 as a RET with SSP at the address (docs/hardware.md).
+  if (c.access.shadow_stack && c.access.kind == mmu::AccessKind::read && c.cpu.cpl != 3)
+    return unsupported("supervisor shadow-stack reads are not run by the probe: only a RET or INCSSP reads the shadow "
+                       "stack, at SSP, and at CPL 0-2 SSP can be pointed at an address only by SETSSBSY or RSTORSSP, "
+                       "which write a token there");
   if (c.access.shadow_stack && (c.cpu.cpl == 1 || c.cpu.cpl == 2))
     return unsupported("shadow-stack writes at CPL 1/2 are not run by the probe: supervisor shadow stacks on for "
                        "them would make its IRET from CPL 0 pop a shadow-stack frame, and WRMSR cannot enable "
@@ -174,8 +176,16 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
   const u64 va = c.access.addr;
   if (c.access.shadow_stack) {
     const unsigned align = mode == PagingMode::level4 || mode == PagingMode::level5 ? 8 : 4;  // WRSSQ / WRSSD: #GP(0) when not aligned
+    const bool write = c.access.kind == mmu::AccessKind::write;
     if (va & (align - 1))
-      return unsupported(fmt::format("WRSS{} needs a {}-byte aligned address", align == 8 ? "Q" : "D", align));
+      return unsupported(write ? fmt::format("WRSS{} needs a {}-byte aligned address", align == 8 ? "Q" : "D", align)
+                               : fmt::format("shadow-stack reads are run only at {}-byte aligned addresses (the "
+                                             "probe's RET pops its landing value there)", align));
+    if (!write && align == 8 && mmu::sign_extend(va, mode == PagingMode::level5 ? 56 : 47) != va)
+      return unsupported("a non-canonical shadow-stack read: IA32_PL3_SSP, where the probe's SSP comes from, cannot "
+                         "hold the address");
+    if (!write && (c.cpu.cr4 & mmu::cr4::PKE) && (c.cpu.pkru & 1) && align == 8)
+      return unsupported("PKRU forbids reads with key 0: the probe's RET reads its data stack on the window's user page");
   }
   const bool l5 = mode == PagingMode::level5;
   const unsigned w = mmu::entry_bytes(mode);
@@ -377,7 +387,7 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
   probe_case& h = p.header;
   h.mode = mode == PagingMode::bit32 ? PROBE_MODE_32 : mode == PagingMode::pae ? PROBE_MODE_PAE : l5 ? PROBE_MODE_L5 : PROBE_MODE_L4;
   h.kind = c.access.kind == mmu::AccessKind::read ? PROBE_READ : c.access.kind == mmu::AccessKind::write ? PROBE_WRITE : PROBE_FETCH;
-  if (c.access.shadow_stack) h.kind = PROBE_SS_WRITE;
+  if (c.access.shadow_stack) h.kind = c.access.kind == mmu::AccessKind::write ? PROBE_SS_WRITE : PROBE_SS_READ;
   h.cpl = static_cast<std::uint8_t>(s.cpl);
   h.pk_key = static_cast<std::uint8_t>(key);
   h.slot = *slot;
@@ -596,6 +606,8 @@ Observed observe(const Prepared& p, const probe_result& r) {
       if (p.header.kind == PROBE_FETCH) {
         if (own || r.rip != ((p.va + 1) & width_mask))
           return unexpected(fmt::format("the fetch ended at {:#x}, not at the case's landing byte", r.rip));
+      } else if (p.header.kind == PROBE_SS_READ && (!own || r.al != PROBE_MARKER)) {
+        return unexpected("the shadow-stack read's RET did not return to the landing value's address");
       } else if (p.header.kind == PROBE_READ && (!own || r.al != PROBE_MARKER)) {
         return unexpected(fmt::format("the access read {:#x}, not the landing byte: it reached another physical address", r.al));
       } else if ((p.header.kind == PROBE_WRITE || p.header.kind == PROBE_SS_WRITE) &&

@@ -725,6 +725,29 @@ TEST(ProbeShadowStack, RunsUserShadowStackWritesOnBochs) {
   }
 }
 
+// User shadow-stack reads (a RET with SSP at the address): complete on a user
+// shadow-stack page, fault with P|U|SS on a writable page and on a supervisor
+// shadow-stack page, U|SS on an absent leaf.
+TEST(ProbeShadowStack, RunsUserShadowStackReadsOnBochs) {
+  Runner bochs(Emulator::bochs);
+  if (auto why = bochs.unavailable()) GTEST_SKIP() << *why;
+  using mmu::PagingMode;
+  std::vector<mmu::Case> cases;
+  for (PagingMode m : {PagingMode::level4, PagingMode::bit32, PagingMode::pae})
+    for (u64 leaf : {0x1234045ull, 0x1234067ull, 0x1234041ull, 0x1234044ull}) {
+      cases.push_back(shadow_stack_write(m, leaf));
+      cases.back().access.kind = mmu::AccessKind::read;
+    }
+  const auto got = run_agreeing(bochs, cases);
+  using mmu::pferr::P, mmu::pferr::U, mmu::pferr::SS;
+  for (std::size_t i = 0; i < cases.size(); i += 4) {
+    EXPECT_EQ(got[i].outcome.kind, mmu::OutcomeKind::ok) << i;
+    EXPECT_EQ(got[i + 1].outcome.error_code, P | U | SS) << i + 1;
+    EXPECT_EQ(got[i + 2].outcome.error_code, P | U | SS) << i + 2;
+    EXPECT_EQ(got[i + 3].outcome.error_code, U | SS) << i + 3;
+  }
+}
+
 TEST(ProbeShadowStack, SaysWhyItCannotRunACase) {
   mmu::Case c = shadow_stack_write(mmu::PagingMode::level4, 0x1234045);
   EXPECT_FALSE(prepare(c, bochs_model()).unsupported);
@@ -734,9 +757,11 @@ TEST(ProbeShadowStack, SaysWhyItCannotRunACase) {
   EXPECT_NE(prepare(c, bochs_model()).unsupported->find("8-byte aligned"), std::string::npos);
   c = shadow_stack_write(mmu::PagingMode::level4, 0x1234041, 2);
   EXPECT_NE(prepare(c, bochs_model()).unsupported->find("CPL 1/2"), std::string::npos);
-  c = shadow_stack_write(mmu::PagingMode::level4, 0x1234045);
+  c = shadow_stack_write(mmu::PagingMode::level4, 0x1234041, 0);
   c.access.kind = mmu::AccessKind::read;
-  EXPECT_NE(prepare(c, bochs_model()).unsupported->find("shadow-stack reads"), std::string::npos);
+  EXPECT_NE(prepare(c, bochs_model()).unsupported->find("supervisor shadow-stack reads"), std::string::npos);
+  c.cpu.cpl = 3;
+  EXPECT_EQ(prepare(c, bochs_model()).header.kind, PROBE_SS_READ);
 }
 
 }  // namespace

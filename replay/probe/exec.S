@@ -206,8 +206,8 @@ win_exec32:
         wrssd [edi], eax
         int3
 5:      cmp dword ptr [ebx + P_KIND], PROBE_SS_WRITE
-        jne 8f
-        /* WRSS at CPL 3 in 32-bit code: SSP below 4 GiB first (SETSSBSY on
+        jb 8f
+        /* WRSS or RET at CPL 3 in 32-bit code: SSP below 4 GiB first (SETSSBSY on
          * the window's shadow-stack page, supervisor shadow stacks on only for
          * it). Bochs raises #GP(0) at the IRET when SSP still holds an earlier
          * IA-32e case's address above 4 GiB. */
@@ -348,7 +348,7 @@ win_user32_write:
  * IA32_U_CET.SH_STK_EN|WR_SHSTK_EN only for these cases). The value's low byte
  * is the write mark, the others zero: the landing area around the marker is
  * zero. Nothing between the IRET and the WRSS touches the shadow stack. */
-        .globl win_user64_wrss, win_user32_wrss
+        .globl win_user64_wrss, win_user32_wrss, win_user64_ssret, win_user32_ssret, win_user64_ssret_bp, win_user32_ssret_bp
         .code64
 win_user64_wrss:
         mov eax, PROBE_WRITE_MARK
@@ -358,6 +358,20 @@ win_user64_wrss:
 win_user32_wrss:
         mov eax, PROBE_WRITE_MARK
         wrssd [edi], eax
+        int3
+/* User shadow-stack reads (IA32_U_CET.SH_STK_EN, SSP = va from IA32_PL3_SSP at
+ * the IRET): RET pops the return address from the data stack (on this page,
+ * probe.c put _bp's address there) and from the shadow stack at va, and raises
+ * #CP if they differ (SDM Vol. 2B RET). */
+        .code64
+win_user64_ssret:
+        ret
+win_user64_ssret_bp:
+        int3
+        .code32
+win_user32_ssret:
+        ret
+win_user32_ssret_bp:
         int3
 
         .balign 4096

@@ -15,7 +15,8 @@ extern u8 win_base[], win_data[], win_stack_top[], win_end[];
 extern u8 win_exec64[], win_exec32[], win_h64[], win_h32[], id_h64[], id_h32[];
 extern u8 win_sup64_read[], win_sup64_write[], win_sup32_read[], win_sup32_write[];
 extern u8 win_user64_read[], win_user64_write[], win_user32_read[], win_user32_write[];
-extern u8 win_user64_wrss[], win_user32_wrss[];
+extern u8 win_user64_wrss[], win_user32_wrss[], win_user64_ssret[], win_user32_ssret[];
+extern u8 win_user64_ssret_bp[], win_user32_ssret_bp[];
 extern u8 idt32_id[], idt64_id[];
 extern u64 tr_efer, tr_cr4, tr_cr0, tr_bridge, tr_entry;
 extern u32 tr_long, home_efer;
@@ -346,8 +347,13 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
   }
   if (c->kind == PROBE_SELFTEST_HANG)
     for (;;) __asm__ volatile("cli; hlt");
-  if (c->kind > PROBE_SS_WRITE || c->cpl > 3 || c->pk_key > 15) return "bad kind, cpl or key";
-  const int sstk = c->kind == PROBE_SS_WRITE;
+  if (c->kind > PROBE_SS_READ || c->cpl > 3 || c->pk_key > 15) return "bad kind, cpl or key";
+  const int sstk = c->kind == PROBE_SS_WRITE || c->kind == PROBE_SS_READ;
+  const int ssread = c->kind == PROBE_SS_READ;
+  if (ssread && c->cpl != 3) return "shadow-stack reads are run at CPL 3 only";
+  if (ssread && c->mode >= PROBE_MODE_L4 &&
+      (u64)((long long)(c->va << (c->mode == PROBE_MODE_L5 ? 7 : 16)) >> (c->mode == PROBE_MODE_L5 ? 7 : 16)) != c->va)
+    return "non-canonical SSP";
   if (sstk && (!has_shstk || !(c->cr4 & (1u << 23)))) return "shadow-stack write without CET shadow stacks (CPUID, CR4.CET)";
   if (sstk && c->cpl != 3 && c->cpl != 0) return "shadow-stack writes are run at CPL 0 and 3 only";
   if (sstk && (c->va & (c->mode >= PROBE_MODE_L4 ? 7 : 3))) return "WRSS needs an aligned address";
@@ -411,6 +417,8 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
   W64(P_SS) = ss[c->cpl];
   u64 rip;
   if (c->kind == PROBE_FETCH) rip = c->va;
+  else if (ssread)
+    rip = (u64)(lm ? win_user64_ssret : win_user32_ssret) + delta;
   else if (sstk)
     rip = (u64)(lm ? win_user64_wrss : win_user32_wrss) + delta;
   else if (c->cpl == 3)
@@ -421,6 +429,12 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
                    : (c->kind == PROBE_WRITE ? win_sup32_write : win_sup32_read)) + delta;
   W64(P_RIP) = rip;
   W64(P_USER_SP) = (u64)win_stack_top + delta - 64;
+  const u64 ss_target = (u64)(lm ? win_user64_ssret_bp : win_user32_ssret_bp) + delta;
+  if (ssread) { /* the RET's data stack: the user page's last slots; the landing spot holds the same address */
+    W64(P_USER_SP) = W + 0x1ff0;
+    *(volatile u64 *)((u64)win_base + 0x1ff0) = ss_target;
+    if (c->marker) wr(c->marker, lm ? 8 : 4, ss_target);
+  }
   W32(R_STAGE) = PROBE_STAGE_SETUP;
   W32(R_VECTOR) = 0xff;
   W64(R_EC) = 0;
@@ -450,9 +464,10 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
     *(volatile u64 *)((u64)win_base + 0x5000 + 0xff8) = token;
     __asm__ volatile("wrmsr" ::"c"(0x6a4u), "a"((u32)token), "d"((u32)(token >> 32))); /* IA32_PL0_SSP */
   }
-  if (sstk && c->cpl == 3) {
-    __asm__ volatile("wrmsr" ::"c"(0x6a7u), "a"(0u), "d"(0u)); /* IA32_PL3_SSP */
-    __asm__ volatile("wrmsr" ::"c"(0x6a0u), "a"(3u), "d"(0u)); /* IA32_U_CET */
+  if (sstk && c->cpl == 3) { /* a read: SSP = va, shadow stacks on (no WRSS) */
+    const u64 ssp = ssread ? c->va : 0;
+    __asm__ volatile("wrmsr" ::"c"(0x6a7u), "a"((u32)ssp), "d"((u32)(ssp >> 32))); /* IA32_PL3_SSP */
+    __asm__ volatile("wrmsr" ::"c"(0x6a0u), "a"(ssread ? 1u : 3u), "d"(0u)); /* IA32_U_CET */
   }
   in_run = 1;
   probe_run();
@@ -466,7 +481,8 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
   res->stage = (u8)W32(R_STAGE);
   res->vector = (u8)W32(R_VECTOR);
   /* a read reports the byte it read; a write, what the landing spot holds now */
-  res->al = (c->kind == PROBE_WRITE || sstk) ? (c->marker ? *(volatile u8 *)c->marker : 0) : (u8)W64(R_RAX);
+  if (ssread) res->al = (W32(R_VECTOR) == 3 && W64(R_RIP) == ss_target + 1) ? PROBE_MARKER : 0;
+  else res->al = (c->kind == PROBE_WRITE || sstk) ? (c->marker ? *(volatile u8 *)c->marker : 0) : (u8)W64(R_RAX);
   res->error_code = (u32)W64(R_EC);
   res->cr2 = W64(R_CR2);
   u64 r = W64(R_RIP);

@@ -80,6 +80,10 @@
  * va is 8-byte (IA-32e) or 4-byte aligned; the landing spot gets the write
  * mark in its low byte, zeros above. */
 #define PROBE_SS_WRITE 3
+/* A CET shadow-stack read at CPL 3: a near RET with SSP = va (from
+ * IA32_PL3_SSP). The landing spot holds the return address (8 or 4 bytes) the
+ * RET also pops from the data stack: a read elsewhere is a #CP. */
+#define PROBE_SS_READ 4
 /* Self-test kinds (tests of the runner's hang/crash handling only) */
 #define PROBE_SELFTEST_CRASH 0x80
 #define PROBE_SELFTEST_HANG 0x81
