@@ -593,8 +593,8 @@ Observed observe(const Prepared& p, const probe_result& r) {
       out.error_code = r.error_code;
       out.cr2 = p.va;
       return o;
-    case 13:
-      if (ia32e && r.error_code == 0) {
+    case 13:  // (a shadow-stack read's address is canonical: a #GP there is the probe's staging)
+      if (ia32e && r.error_code == 0 && p.header.kind != PROBE_SS_READ) {
         out.kind = mmu::OutcomeKind::general_protection;
         out.gp_reason = mmu::GpReason::non_canonical;
         out.writes.clear();
