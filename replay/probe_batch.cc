@@ -136,6 +136,7 @@ std::optional<std::string> cpu_mismatch(const mmu::Case& c, const CpuModel& cpu)
       {(s.cr4 & mmu::cr4::PKE) != 0, Feature::pku, "CR4.PKE"},
       {(s.cr4 & mmu::cr4::PKS) != 0, Feature::pks, "CR4.PKS"},
       {(s.efer & mmu::efer::NXE) != 0, Feature::nx, "EFER.NXE"},
+      {c.access.shadow_stack, Feature::shstk, "a shadow-stack access"},
   };
   for (const Need& n : needs)
     if (n.used && !cpu.features.has(n.f)) return fmt::format("{} has no {} ({})", cpu.name, mmu::feature_name(n.f), n.what);
@@ -154,6 +155,13 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
     return p;
   };
   if (c.ept) return prepare_vmx(c, cpu);
+  if (c.access.implicit)
+    return unsupported("implicit supervisor-mode accesses are not staged by the probe (it would have to point a "
+                       "descriptor table at the case's address)");
+  const PagingMode mode = mmu::paging_mode(c.cpu);
+  if (mode == PagingMode::none) return unsupported("paging is off: there is no walk for the probe to observe");
+  if (c.cpu.rflags & mmu::rflags::VM) return unsupported("virtual-8086 mode is not run by the probe");
+  if (auto why = cpu_mismatch(c, cpu)) return unsupported(*why);
   // Shadow-stack accesses: WRSS at CPL 3 (user) and CPL 0 (supervisor); reads
   // at CPL 3 as a RET with SSP at the address (docs/hardware.md).
   if (c.access.shadow_stack && c.access.kind == mmu::AccessKind::read && c.cpu.cpl != 3)
@@ -164,13 +172,6 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
     return unsupported("shadow-stack writes at CPL 1/2 are not run by the probe: supervisor shadow stacks on for "
                        "them would make its IRET from CPL 0 pop a shadow-stack frame, and WRMSR cannot enable "
                        "them at CPL 1/2");
-  if (c.access.implicit)
-    return unsupported("implicit supervisor-mode accesses are not staged by the probe (it would have to point a "
-                       "descriptor table at the case's address)");
-  const PagingMode mode = mmu::paging_mode(c.cpu);
-  if (mode == PagingMode::none) return unsupported("paging is off: there is no walk for the probe to observe");
-  if (c.cpu.rflags & mmu::rflags::VM) return unsupported("virtual-8086 mode is not run by the probe");
-  if (auto why = cpu_mismatch(c, cpu)) return unsupported(*why);
 
   const unsigned M = c.cpu.maxphyaddr;
   const u64 va = c.access.addr;

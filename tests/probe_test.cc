@@ -752,7 +752,7 @@ TEST(ProbeShadowStack, SaysWhyItCannotRunACase) {
   mmu::Case c = shadow_stack_write(mmu::PagingMode::level4, 0x1234045);
   EXPECT_FALSE(prepare(c, bochs_model()).unsupported);
   EXPECT_EQ(prepare(c, bochs_model()).header.kind, PROBE_SS_WRITE);
-  EXPECT_NE(prepare(c, qemu_model_for(c)).unsupported->find("no CET"), std::string::npos);
+  EXPECT_NE(prepare(c, qemu_model_for(c)).unsupported->find("has no shstk"), std::string::npos);
   c.access.addr += 4;
   EXPECT_NE(prepare(c, bochs_model()).unsupported->find("8-byte aligned"), std::string::npos);
   c = shadow_stack_write(mmu::PagingMode::level4, 0x1234041, 2);
