@@ -82,7 +82,9 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     return p;
   };
   if (!cpu.vmx) return unsupported(fmt::format("{} has no VMX with EPT", cpu.name));
-  if (c.access.shadow_stack) return unsupported("shadow-stack accesses are not run by the probe");
+  if (c.access.shadow_stack)
+    return unsupported("shadow-stack accesses under EPT are not run by the probe (it runs them for guest paging only: "
+                       "L2 would need CR4.CET, the VMCS's guest CET state and WRSS/RET code of its own)");
   if (c.access.implicit) return unsupported("implicit supervisor-mode accesses are not staged by the probe");
   if (c.cpu.rflags & mmu::rflags::VM) return unsupported("virtual-8086 mode is not run by the probe");
   if (auto why = cpu_mismatch(c, cpu)) return unsupported(*why);
