@@ -105,7 +105,7 @@ win_exec64:
         cmp ecx, PROBE_FETCH
         je 4f
         cmp ecx, PROBE_SS_WRITE
-        je 7f
+        je 9f
         popfq
         mov al, [rdi]
         int3
@@ -118,7 +118,7 @@ win_exec64:
  * WR_SHSTK_EN) only now, SSP on the window's shadow-stack page (SETSSBSY takes
  * IA32_PL0_SSP and its token, which probe.c wrote) so that the exception that
  * ends the case can push its frame there (SDM Vol. 1 18.2.3, Vol. 3A 6.14.5). */
-7:      mov ecx, 0x6a2
+9:      mov ecx, 0x6a2
         mov eax, 3
         xor edx, edx
         wrmsr
@@ -187,7 +187,7 @@ win_exec32:
         cmp ecx, PROBE_FETCH
         je 4f
         cmp ecx, PROBE_SS_WRITE
-        je 7f
+        je 9f
         popfd
         mov al, [edi]
         int3
@@ -196,7 +196,7 @@ win_exec32:
         int3
 4:      popfd
         jmp edi
-7:      mov ecx, 0x6a2           /* as in win_exec64 */
+9:      mov ecx, 0x6a2           /* as in win_exec64 */
         mov eax, 3
         xor edx, edx
         wrmsr
