@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "model/reference.h"
 #include "model/validate.h"
 
 namespace mmucheck::probe {
@@ -155,13 +156,34 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
   };
   if (c.ept) return prepare_vmx(c, cpu);
   if (c.access.shadow_stack) return unsupported("shadow-stack accesses are not run by the probe");
-  if (c.access.implicit)
-    return unsupported("implicit supervisor-mode accesses are not staged by the probe (it would have to point a "
-                       "descriptor table at the case's address)");
   const PagingMode mode = mmu::paging_mode(c.cpu);
   if (mode == PagingMode::none) return unsupported("paging is off: there is no walk for the probe to observe");
   if (c.cpu.rflags & mmu::rflags::VM) return unsupported("virtual-8086 mode is not run by the probe");
   if (auto why = cpu_mismatch(c, cpu)) return unsupported(*why);
+  if (c.access.implicit) {
+    // The probe's implicit accesses read or load the 8-byte descriptor at the
+    // case's address as LDT entry 0 (probe_abi.h, PROBE_IMPLICIT).
+    if (c.access.kind == mmu::AccessKind::fetch)
+      return unsupported("an implicit fetch: implicit supervisor-mode accesses are descriptor-table and TSS data "
+                         "accesses (SDM 3A 4.6), the probe stages them as LDT reads and writes");
+    if ((c.access.addr & 0xfff) > 0xff8)
+      return unsupported("implicit access: the 8-byte descriptor the probe reads at the address would cross a page");
+    const bool ia32e = mode == PagingMode::level4 || mode == PagingMode::level5;
+    const unsigned top_bit = mode == PagingMode::level5 ? 56 : 47;
+    if (ia32e && mmu::sign_extend(c.access.addr, top_bit) != c.access.addr)
+      return unsupported("implicit access at a non-canonical address: LLDT refuses a non-canonical LDT base "
+                         "(#GP(selector), SDM Vol. 2A LLDT), so no descriptor access happens there");
+    if (c.access.kind == mmu::AccessKind::write) {
+      // Setting a descriptor's accessed flag follows the read of that
+      // descriptor (SDM 3A 3.4.5.1): where that read faults, the CPU reports
+      // the read's #PF, not the write the case describes.
+      mmu::Case rd_case = c;
+      rd_case.access.kind = mmu::AccessKind::read;
+      if (mmu::reference::evaluate(rd_case).outcome.kind != mmu::OutcomeKind::ok)
+        return unsupported("implicit write: the probe's accessed-flag write follows the descriptor read (SDM 3A "
+                           "3.4.5.1), and an implicit read at this address faults first");
+    }
+  }
 
   const unsigned M = c.cpu.maxphyaddr;
   const u64 va = c.access.addr;
@@ -365,6 +387,7 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
   probe_case& h = p.header;
   h.mode = mode == PagingMode::bit32 ? PROBE_MODE_32 : mode == PagingMode::pae ? PROBE_MODE_PAE : l5 ? PROBE_MODE_L5 : PROBE_MODE_L4;
   h.kind = c.access.kind == mmu::AccessKind::read ? PROBE_READ : c.access.kind == mmu::AccessKind::write ? PROBE_WRITE : PROBE_FETCH;
+  if (c.access.implicit) h.kind |= PROBE_IMPLICIT;
   h.cpl = static_cast<std::uint8_t>(s.cpl);
   h.pk_key = static_cast<std::uint8_t>(key);
   h.slot = *slot;
@@ -536,6 +559,7 @@ Observed observe(const Prepared& p, const probe_result& r) {
   };
   const bool ia32e = p.header.mode >= PROBE_MODE_L4;
   const u64 width_mask = ia32e ? ~u64{0} : 0xffffffffu;
+  const bool implicit_write = p.header.kind == (PROBE_IMPLICIT | PROBE_WRITE);
   if (r.stage == PROBE_STAGE_SETUP) {
     o.status = Observed::Status::unsupported;
     o.detail = fmt::format("the emulated CPU refused the case's registers (vector {} error code {:#x} at {:#x} while "
@@ -562,7 +586,12 @@ Observed observe(const Prepared& p, const probe_result& r) {
   }
   switch (r.vector) {
     case 14:
-      if (r.cr2 != kCr2IsTheAccess && r.cr2 != p.va)
+      // An implicit write sets the accessed flag in byte 5 of the descriptor
+      // at va; how wide that write is, and so which of its bytes CR2 names,
+      // the SDM leaves open: any of the descriptor's bytes is the access's.
+      if (implicit_write && r.al != (PROBE_LDT_ACCESSED & ~1u))
+        return unexpected(fmt::format("#PF on the implicit write, but the descriptor's access byte is {:#x}", r.al));
+      if (r.cr2 != kCr2IsTheAccess && r.cr2 != p.va && !(implicit_write && ((r.cr2 - p.va) & width_mask) < 8))
         return unexpected(fmt::format("#PF error code {:#x} at {:#x}, not at the access's address: the access went "
                                       "through and something else faulted (rip {:#x})",
                                       r.error_code, r.cr2, r.rip));
@@ -587,6 +616,10 @@ Observed observe(const Prepared& p, const probe_result& r) {
         return unexpected(fmt::format("the access read {:#x}, not the landing byte: it reached another physical address", r.al));
       } else if (p.header.kind == PROBE_WRITE && (!own || r.al != PROBE_WRITE_MARK)) {
         return unexpected("the write did not reach the landing byte: it went to another physical address");
+      } else if ((p.header.kind & PROBE_IMPLICIT) && (!own || r.al != PROBE_LDT_ACCESSED)) {
+        return unexpected(fmt::format("the implicit {} ended with access byte {:#x}, not the landing descriptor's {:#x} "
+                                      "(it reached another physical address)",
+                                      implicit_write ? "write" : "read", r.al, PROBE_LDT_ACCESSED));
       }
       if (!p.has_leaf) return unexpected("the access completed though the walk's path has no present leaf");
       out.kind = mmu::OutcomeKind::ok;

@@ -83,7 +83,8 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   };
   if (!cpu.vmx) return unsupported(fmt::format("{} has no VMX with EPT", cpu.name));
   if (c.access.shadow_stack) return unsupported("shadow-stack accesses are not run by the probe");
-  if (c.access.implicit) return unsupported("implicit supervisor-mode accesses are not staged by the probe");
+  if (c.access.implicit)
+    return unsupported("implicit supervisor-mode accesses are staged by the probe for guest paging only (L2 has no LDT)");
   if (c.cpu.rflags & mmu::rflags::VM) return unsupported("virtual-8086 mode is not run by the probe");
   if (auto why = cpu_mismatch(c, cpu)) return unsupported(*why);
   const mmu::EptState& ept = *c.ept;

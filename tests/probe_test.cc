@@ -61,7 +61,16 @@ TEST(ProbeBatch, RelocatesTheWalkIntoThePoolAndTheLeafToTheLandingPage) {
 TEST(ProbeBatch, SaysWhyItCannotRunACase) {
   mmu::Case c = four_level();
   c.access.implicit = true;
-  EXPECT_NE(prepare(c, qemu_model_for(c)).unsupported->find("implicit"), std::string::npos);
+  c.access.addr |= 0xffd;  // the 8-byte descriptor would cross a page
+  EXPECT_NE(prepare(c, qemu_model_for(c)).unsupported->find("cross a page"), std::string::npos);
+  c = four_level(mmu::AccessKind::write);  // the descriptor read faults (not present) before the write
+  c.access.implicit = true;
+  c.memory.set(0x7f003000 + 8 * 4, 0x1234002);
+  EXPECT_NE(prepare(c, qemu_model_for(c)).unsupported->find("faults first"), std::string::npos);
+  c = four_level();
+  c.access.implicit = true;
+  c.ept.emplace();
+  EXPECT_NE(prepare(c, bochs_model()).unsupported->find("implicit"), std::string::npos);
   c = four_level();
   c.cpu.cr0 = mmu::cr0::PE;
   c.cpu.efer = 0;
@@ -215,6 +224,75 @@ std::vector<CaseResult> run_agreeing(Runner& runner, const std::vector<mmu::Case
     EXPECT_TRUE(accepts_observed(cases[i], mmu::reference::evaluate(cases[i]), got[i].outcome)) << i;
   }
   return got;
+}
+
+// Implicit supervisor-mode accesses (LAR / MOV FS through an LDT at the
+// address): supervisor accesses at every CPL (no U/S fault at CPL 3, U/S
+// clear in the error code), SMAP regardless of AC, the accessed-flag write
+// through a read-only page faulting with W, the D flag it sets.
+std::vector<mmu::Case> implicit_cases() {
+  std::vector<mmu::Case> cases;
+  auto add = [&](mmu::AccessKind kind, unsigned cpl, u64 leaf, u64 cr4 = 0, u64 rflags = 0) {
+    mmu::Case c = four_level(kind, cpl);
+    c.cpu.maxphyaddr = 40;
+    c.cpu.features = bochs_model().features;
+    c.cpu.cr4 |= cr4;
+    c.cpu.rflags = mmu::rflags::FIXED1 | rflags;
+    c.access.implicit = true;
+    c.memory.set(0x7f003000 + 8 * 4, leaf);
+    cases.push_back(c);
+  };
+  using K = mmu::AccessKind;
+  for (unsigned cpl : {0u, 3u}) {
+    add(K::read, cpl, 0x1234001);                       // 0: supervisor page: ok at CPL 3 too
+    add(K::write, cpl, 0x1234003);                      // 1: ok, sets A and D
+    add(K::write, cpl, 0x1234001);                      // 2: read-only, WP: #PF P|W
+    add(K::read, cpl, 0x1234000);                       // 3: not present: #PF 0
+    add(K::read, cpl, 0x1234005, mmu::cr4::SMAP);       // 4: SMAP, user page: #PF P
+    add(K::write, cpl, 0x1234007, mmu::cr4::SMAP);      // 5: SMAP on the write: #PF P|W (the read faults first)
+  }
+  cases.erase(cases.begin() + 11);  // the SMAP write's descriptor read faults first: unsupported (tested above)
+  cases.erase(cases.begin() + 5);
+  mmu::Case pse = cases[1];  // 32-bit paging, a 4-MByte page, CPL 3 write
+  pse.cpu.cr4 = mmu::cr4::PSE;
+  pse.cpu.efer = 0;
+  pse.cpu.cr3 = 0x7f000000;
+  pse.cpu.cpl = 3;
+  pse.access.addr = 0x80604abc;
+  pse.memory = {};
+  pse.memory.set(0x7f000000 + 4 * 0x201, 0x12000083);
+  cases.push_back(pse);
+  return cases;
+}
+
+void check_implicit(const std::vector<CaseResult>& got) {
+  for (unsigned half : {0u, 5u}) {
+    EXPECT_EQ(got[half + 0].outcome.kind, mmu::OutcomeKind::ok) << half;
+    EXPECT_EQ(got[half + 1].outcome.kind, mmu::OutcomeKind::ok) << half;
+    EXPECT_EQ(got[half + 2].outcome.kind, mmu::OutcomeKind::page_fault) << half;
+    EXPECT_EQ(got[half + 2].outcome.error_code, 0x3u) << half;
+    EXPECT_EQ(got[half + 3].outcome.error_code, 0x0u) << half;
+    EXPECT_EQ(got[half + 4].outcome.kind, mmu::OutcomeKind::page_fault) << half;
+    EXPECT_EQ(got[half + 4].outcome.error_code, 0x1u) << half;
+  }
+  EXPECT_EQ(got[10].outcome.kind, mmu::OutcomeKind::ok);
+  EXPECT_FALSE(got[10].outcome.writes.empty());
+}
+
+TEST(ProbeImplicit, RunsImplicitAccessesOnQemu) {
+  Runner qemu(Emulator::qemu);
+  if (auto why = qemu.unavailable()) GTEST_SKIP() << *why;
+  const auto cases = implicit_cases();
+  for (const auto& c : cases) ASSERT_FALSE(prepare(c, qemu_model_for(c)).unsupported);
+  check_implicit(run_agreeing(qemu, cases));
+}
+
+TEST(ProbeImplicit, RunsImplicitAccessesOnBochs) {
+  Runner bochs(Emulator::bochs);
+  if (auto why = bochs.unavailable()) GTEST_SKIP() << *why;
+  const auto cases = implicit_cases();
+  for (const auto& c : cases) ASSERT_FALSE(prepare(c, bochs_model()).unsupported) << *prepare(c, bochs_model()).unsupported;
+  check_implicit(run_agreeing(bochs, cases));
 }
 
 // An EPT-only case (paging off in L2) for the VMX probe: 4-level EPT, RWX WB

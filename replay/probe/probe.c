@@ -15,6 +15,7 @@ extern u8 win_base[], win_data[], win_stack_top[], win_end[];
 extern u8 win_exec64[], win_exec32[], win_h64[], win_h32[], id_h64[], id_h32[];
 extern u8 win_sup64_read[], win_sup64_write[], win_sup32_read[], win_sup32_write[];
 extern u8 win_user64_read[], win_user64_write[], win_user32_read[], win_user32_write[];
+extern u8 win_sup64_iread[], win_sup32_iread[], win_user64_iread[], win_user32_iread[];
 extern u8 idt32_id[], idt64_id[];
 extern u64 tr_efer, tr_cr4, tr_cr0, tr_bridge, tr_entry;
 extern u32 tr_long, home_efer;
@@ -24,7 +25,7 @@ unsigned probe_vmlaunch(u64 va, u64 *rax_out, u64 pkru);
 
 /* data page offsets: exec.S */
 #define D_GDT 0x000
-#define D_GDTDESC 0x080
+#define D_GDTDESC 0x0b0 /* after the GDT and its LDT descriptor at 0x80 */
 #define D_IDTDESC64 0x090
 #define D_IDTDESC32 0x0a0
 #define D_TSS64 0x100
@@ -239,7 +240,7 @@ static void prepare_window(u64 w, unsigned mode) {
   d[15] = tss_lo(tss32);        /* 0x78 */
   memcpy(gdt, d, sizeof d);
   const u64 gdt_lin = w + 0x2000 + D_GDT;
-  u16 lim = sizeof d - 1;
+  u16 lim = PROBE_SEL_LDT + 16 - 1; /* the LDT descriptor (16 bytes in IA-32e mode) is written per case */
   memcpy(win_data + D_GDTDESC, &lim, 2);
   memcpy(win_data + D_GDTDESC + 2, &gdt_lin, 8);
   lim = 32 * 16 - 1;
@@ -344,7 +345,9 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
   }
   if (c->kind == PROBE_SELFTEST_HANG)
     for (;;) __asm__ volatile("cli; hlt");
-  if (c->kind > PROBE_FETCH || c->cpl > 3 || c->pk_key > 15) return "bad kind, cpl or key";
+  const int implicit = (c->kind & PROBE_IMPLICIT) != 0;
+  const unsigned kind = c->kind & ~PROBE_IMPLICIT;
+  if (kind > (implicit ? PROBE_WRITE : PROBE_FETCH) || c->cpl > 3 || c->pk_key > 15) return "bad kind, cpl or key";
   if (c->nreadback > PROBE_MAX_READBACK) return "too many readback entries";
   if (c->slot == 0 || c->slot >= top_entries[c->mode]) return "bad window slot";
   if ((c->mode == PROBE_MODE_L4 || c->mode == PROBE_MODE_L5) && c->slot >= 256) return "bad window slot";
@@ -366,6 +369,7 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
                    (c->marker >= PROBE_FREE_1G_LO && c->marker < PROBE_FREE_1G_HI) ||
                    (c->marker >= PROBE_LANDING_1G && c->marker < 2ull * PROBE_LANDING_1G);
     if (!ok) return "marker outside the landing areas";
+    if (implicit && ((c->marker ^ (c->marker + 7)) >> 12)) return "implicit: the descriptor crosses a page";
   }
   if ((c->cr4 & (1u << 24)) && !has_pks) return "CR4.PKS but the CPU has no PKS";
   if ((c->cr4 & (1u << 22)) && !has_pku) return "CR4.PKE but the CPU has no PKU";
@@ -382,13 +386,23 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
   wr(slot_addr, w, win_entry);
   const u64 bslot = bridge_top[c->mode] + (u64)w * c->slot;
   wr(bslot, w, win_entry);
-  if (c->marker) *(volatile u8 *)c->marker = PROBE_MARKER;
+  if (implicit && c->marker) /* the descriptor LAR reads / MOV FS loads (unaligned: the case's va) */
+    *(volatile u64 *)c->marker = kind == PROBE_WRITE ? PROBE_LDT_DESC_WRITE : PROBE_LDT_DESC_READ;
+  else if (c->marker)
+    *(volatile u8 *)c->marker = PROBE_MARKER;
   window_tables(c->mode >= PROBE_MODE_L4 ? c->pk_key : 0);
 
   const u64 W = (u64)c->slot << win_shift[c->mode];
   const u64 delta = W - (u64)win_base;
   const int lm = c->mode >= PROBE_MODE_L4;
   prepare_window(W, lm ? 64 : 32);
+  { /* the LDT descriptor: base = va, limit 7 (one descriptor), type 2, present (3A 3.5, 7.2.3 in IA-32e mode) */
+    const u64 b = c->va;
+    const u64 lo = 7 | (b & 0xffffff) << 16 | 0x82ull << 40 | ((b >> 24) & 0xff) << 56;
+    const u64 hi = lm ? b >> 32 : 0;
+    memcpy(win_data + D_GDT + PROBE_SEL_LDT, &lo, 8);
+    memcpy(win_data + D_GDT + PROBE_SEL_LDT + 8, &hi, 8);
+  }
   W64(P_VA) = c->va;
   W64(P_CASE_CR3) = c->cr3 & ~(1ull << 63);
   W64(P_BRIDGE) = bridge_top[c->mode];
@@ -405,6 +419,9 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
   W64(P_SS) = ss[c->cpl];
   u64 rip;
   if (c->kind == PROBE_FETCH) rip = c->va;
+  else if (implicit) /* the MOV FS stub follows the LAR one; CPL 0 picks it in exec.S */
+    rip = (u64)(c->cpl == 3 ? (lm ? win_user64_iread : win_user32_iread) : (lm ? win_sup64_iread : win_sup32_iread)) +
+          delta + (kind == PROBE_WRITE ? 14 : 0);
   else if (c->cpl == 3)
     rip = (u64)(lm ? (c->kind == PROBE_WRITE ? win_user64_write : win_user64_read)
                    : (c->kind == PROBE_WRITE ? win_user32_write : win_user32_read)) + delta;
@@ -438,6 +455,8 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
   res->vector = (u8)W32(R_VECTOR);
   /* a read reports the byte it read; a write, what the landing spot holds now */
   res->al = c->kind == PROBE_WRITE ? (c->marker ? *(volatile u8 *)c->marker : 0) : (u8)W64(R_RAX);
+  /* an implicit write: the descriptor's access byte now (A set or not) */
+  if (implicit && kind == PROBE_WRITE) res->al = c->marker ? *(volatile u8 *)(c->marker + 5) : 0;
   res->error_code = (u32)W64(R_EC);
   res->cr2 = W64(R_CR2);
   u64 r = W64(R_RIP);
@@ -459,7 +478,8 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
   for (unsigned i = 0; i < c->nentries; ++i) wr(e[i].addr, w, 0);
   wr(slot_addr, w, 0);
   wr(bslot, w, 0);
-  if (c->marker) *(volatile u8 *)c->marker = 0;
+  if (implicit && c->marker) *(volatile u64 *)c->marker = 0;
+  else if (c->marker) *(volatile u8 *)c->marker = 0;
   return 0;
 }
 
