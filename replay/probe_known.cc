@@ -210,7 +210,18 @@ const std::vector<KnownDeviation>& table() {
          mmu::Case d = c;  // an explicit supervisor-mode access with that AC: at CPL 0
          d.access.implicit = false;
          d.cpu.cpl = 0;
-         v.alternatives.push_back(mmu::reference::evaluate(d));
+         mmu::Trace td;
+         const mmu::Verdict alt = mmu::reference::evaluate(d, &td);
+         v.alternatives.push_back(alt);
+         // Bochs' PKRU habit (bochs-pkru-by-cpl: no access-disable for a
+         // supervisor access) holds for that access too.
+         for (const KnownDeviation& k : table())
+           if (k.id == "bochs-pkru-by-cpl" && k.applies(d, alt, td)) {
+             mmu::Verdict w = alt;
+             w.alternatives.clear();
+             k.widen(d, td, w);
+             for (const mmu::Verdict& x : w.alternatives) v.alternatives.push_back(x);
+           }
        }},
       {"bochs-ept-ad-paging-write-only", "bochs",
        "With EPT accessed/dirty flags enabled, Bochs 2.7 reports an EPT violation on a guest paging-structure access "

@@ -279,6 +279,29 @@ void check_implicit(const std::vector<CaseResult>& got) {
   EXPECT_FALSE(got[10].outcome.writes.empty());
 }
 
+// An implicit write's #PF may name any byte of the descriptor as CR2 (the
+// width of the accessed-flag write is the implementation's); not beyond it.
+TEST(ProbeImplicit, TakesAnyDescriptorByteAsTheWritesCr2) {
+  mmu::Case c = implicit_cases()[7];  // CPL 3, read-only page: #PF P|W
+  const Prepared p = prepare(c, bochs_model());
+  ASSERT_FALSE(p.unsupported) << *p.unsupported;
+  EXPECT_EQ(p.header.kind, PROBE_IMPLICIT | PROBE_WRITE);
+  probe_result r{};
+  r.stage = PROBE_STAGE_ACCESS;
+  r.vector = 14;
+  r.error_code = 0x3;
+  r.al = PROBE_LDT_ACCESSED & ~1u;  // A still clear
+  r.cr2 = c.access.addr + 5;
+  Observed o = observe(p, r);
+  ASSERT_EQ(o.status, Observed::Status::ok) << o.detail;
+  EXPECT_EQ(o.outcome.cr2, c.access.addr);
+  r.cr2 = c.access.addr + 8;
+  EXPECT_EQ(observe(p, r).status, Observed::Status::unexpected);
+  r.cr2 = c.access.addr;
+  r.al = PROBE_LDT_ACCESSED;  // a #PF, yet the flag got set
+  EXPECT_EQ(observe(p, r).status, Observed::Status::unexpected);
+}
+
 TEST(ProbeImplicit, RunsImplicitAccessesOnQemu) {
   Runner qemu(Emulator::qemu);
   if (auto why = qemu.unavailable()) GTEST_SKIP() << *why;
