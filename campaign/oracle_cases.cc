@@ -62,9 +62,8 @@ std::vector<mmu::Case> random_oracle_cases(probe::Emulator e, std::size_t n, std
     bytes.resize(53 + 9 * 6 + (rng() % 24));
     for (auto& b : bytes) b = static_cast<std::uint8_t>(rng());
     mmu::Case c = fuzz::decode(bytes, opt);
-    // The probe stages implicit reads and writes (LAR, MOV FS through an LDT at
-    // the address) for guest paging only (the decoder draws no implicit fetch).
-    if (c.ept) c.access.implicit = false;
+    // (implicit accesses stay: the probe stages reads and writes as LAR / MOV
+    // FS through an LDT at the address; the decoder draws no implicit fetch)
     c.cpu.efer &= mmu::efer::SCE | mmu::efer::LME | mmu::efer::LMA | mmu::efer::NXE;
     c.cpu.rflags &= ~mmu::rflags::VM;
     c.history.clear();

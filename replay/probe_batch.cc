@@ -147,6 +147,39 @@ std::optional<std::string> cpu_mismatch(const mmu::Case& c, const CpuModel& cpu)
   return std::nullopt;
 }
 
+std::optional<std::string> implicit_unstageable(const mmu::Case& c) {
+  if (!c.access.implicit) return std::nullopt;
+  const PagingMode mode = mmu::paging_mode(c.cpu);
+  // The probe's implicit accesses read or load the 8-byte descriptor at the
+  // case's address as LDT entry 0 (probe_abi.h, PROBE_IMPLICIT).
+  if (c.access.kind == mmu::AccessKind::fetch)
+    return "an implicit fetch: implicit supervisor-mode accesses are descriptor-table and TSS data "
+           "accesses (SDM 3A 4.6), the probe stages them as LDT reads and writes";
+  if ((c.access.addr & 0xfff) > 0xff8)
+    return "implicit access: the 8-byte descriptor the probe reads at the address would cross a page";
+  const bool ia32e = mode == PagingMode::level4 || mode == PagingMode::level5;
+  const unsigned top_bit = mode == PagingMode::level5 ? 56 : 47;
+  if (ia32e && mmu::sign_extend(c.access.addr, top_bit) != c.access.addr)
+    return "implicit access at a non-canonical address: LLDT refuses a non-canonical LDT base "
+           "(#GP(selector), SDM Vol. 2A LLDT), so no descriptor access happens there";
+  if (c.access.kind == mmu::AccessKind::write) {
+    // Setting a descriptor's accessed flag follows the read of that
+    // descriptor (SDM 3A 3.4.5.1): where that read faults, the CPU reports
+    // the read's fault, not the write the case describes.
+    mmu::Case rd_case = c;
+    rd_case.access.kind = mmu::AccessKind::read;
+    if (mmu::reference::evaluate(rd_case).outcome.kind != mmu::OutcomeKind::ok)
+      return "implicit write: the probe's accessed-flag write follows the descriptor read (SDM 3A "
+             "3.4.5.1), and an implicit read at this address faults first";
+    // Under EPT with A/D the read's completed translation sets EPT accessed
+    // flags on the data page's path that a faulting write does not.
+    if (c.ept && c.ept->ad_enabled() && mmu::reference::evaluate(c).outcome.kind != mmu::OutcomeKind::ok)
+      return "implicit write under EPT with accessed flags: the descriptor read that precedes the faulting write "
+             "completes and sets EPT accessed flags the write alone would not";
+  }
+  return std::nullopt;
+}
+
 Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
   Prepared p;
   p.va = c.access.addr;
@@ -160,30 +193,7 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
   if (mode == PagingMode::none) return unsupported("paging is off: there is no walk for the probe to observe");
   if (c.cpu.rflags & mmu::rflags::VM) return unsupported("virtual-8086 mode is not run by the probe");
   if (auto why = cpu_mismatch(c, cpu)) return unsupported(*why);
-  if (c.access.implicit) {
-    // The probe's implicit accesses read or load the 8-byte descriptor at the
-    // case's address as LDT entry 0 (probe_abi.h, PROBE_IMPLICIT).
-    if (c.access.kind == mmu::AccessKind::fetch)
-      return unsupported("an implicit fetch: implicit supervisor-mode accesses are descriptor-table and TSS data "
-                         "accesses (SDM 3A 4.6), the probe stages them as LDT reads and writes");
-    if ((c.access.addr & 0xfff) > 0xff8)
-      return unsupported("implicit access: the 8-byte descriptor the probe reads at the address would cross a page");
-    const bool ia32e = mode == PagingMode::level4 || mode == PagingMode::level5;
-    const unsigned top_bit = mode == PagingMode::level5 ? 56 : 47;
-    if (ia32e && mmu::sign_extend(c.access.addr, top_bit) != c.access.addr)
-      return unsupported("implicit access at a non-canonical address: LLDT refuses a non-canonical LDT base "
-                         "(#GP(selector), SDM Vol. 2A LLDT), so no descriptor access happens there");
-    if (c.access.kind == mmu::AccessKind::write) {
-      // Setting a descriptor's accessed flag follows the read of that
-      // descriptor (SDM 3A 3.4.5.1): where that read faults, the CPU reports
-      // the read's #PF, not the write the case describes.
-      mmu::Case rd_case = c;
-      rd_case.access.kind = mmu::AccessKind::read;
-      if (mmu::reference::evaluate(rd_case).outcome.kind != mmu::OutcomeKind::ok)
-        return unsupported("implicit write: the probe's accessed-flag write follows the descriptor read (SDM 3A "
-                           "3.4.5.1), and an implicit read at this address faults first");
-    }
-  }
+  if (auto why = implicit_unstageable(c)) return unsupported(*why);
 
   const unsigned M = c.cpu.maxphyaddr;
   const u64 va = c.access.addr;

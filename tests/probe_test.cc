@@ -68,10 +68,6 @@ TEST(ProbeBatch, SaysWhyItCannotRunACase) {
   c.memory.set(0x7f003000 + 8 * 4, 0x1234002);
   EXPECT_NE(prepare(c, qemu_model_for(c)).unsupported->find("faults first"), std::string::npos);
   c = four_level();
-  c.access.implicit = true;
-  c.ept.emplace();
-  EXPECT_NE(prepare(c, bochs_model()).unsupported->find("implicit"), std::string::npos);
-  c = four_level();
   c.cpu.cr0 = mmu::cr0::PE;
   c.cpu.efer = 0;
   c.cpu.cr4 = 0;
@@ -491,6 +487,33 @@ TEST(ProbeVmx, RunsCasesWithSharedLandingRegionsOnBochs) {
   }
 }
 
+// Implicit accesses with the probe as L1: the VMCS's LDTR is based at the
+// case's address, L2 runs LAR / MOV FS. EPT-only and nested (4-level guest
+// at CPL 3, supervisor pages): completed reads and writes, and the
+// accessed-flag write meeting a read-only EPT leaf (an EPT violation whose
+// guest-linear address is a byte of the descriptor, taken as the access's).
+TEST(ProbeImplicit, RunsImplicitEptAndNestedCasesOnBochs) {
+  Runner bochs(Emulator::bochs);
+  if (auto why = bochs.unavailable()) GTEST_SKIP() << *why;
+  using K = mmu::AccessKind;
+  std::vector<mmu::Case> cases = {ept_only(K::read), ept_only(K::write), ept_only(K::write, 0x9876035)};
+  for (K kind : {K::read, K::write}) {
+    cases.push_back(large_nested(2 << 20, {0x201000, 0x402000, 0x601000, 0x803000}, 0xa04000, kind));
+    cases.back().cpu.cpl = 3;
+  }
+  cases.push_back(cases.back());
+  cases.back().ept->eptp |= mmu::eptp::AD;
+  for (auto& c : cases) {
+    c.access.implicit = true;
+    const Prepared p = prepare(c, bochs_model());
+    ASSERT_FALSE(p.unsupported) << *p.unsupported;
+  }
+  const auto got = run_agreeing(bochs, cases);
+  for (std::size_t i : {0, 1, 3, 4, 5}) EXPECT_EQ(got[i].outcome.kind, mmu::OutcomeKind::ok) << i;
+  EXPECT_EQ(got[2].outcome.kind, mmu::OutcomeKind::ept_violation);
+  EXPECT_EQ(got[2].outcome.gla, cases[2].access.addr);
+}
+
 // On Bochs: EPT outcomes as the reference has them; a capability Bochs lacks
 // is unsupported, with the reason; a hang and a crash among EPT cases are
 // attributed to their cases.
@@ -754,6 +777,18 @@ TEST(ProbeVmx, PutsTheWindowBelowAnEptEntryItsFetchesCanPass) {
   const auto got = run_agreeing(bochs, {c});
   EXPECT_EQ(got[0].outcome.kind, mmu::OutcomeKind::ept_misconfig);
   EXPECT_EQ(got[0].outcome.gpa, 0x300000u);
+}
+
+// Where L2 loads CR3 itself its code is written for explicit accesses:
+// an implicit one there is refused with the reason.
+TEST(ProbeImplicit, RefusesImplicitAccessesWhereL2LoadsCr3) {
+  mmu::Case c = pae_nested(mmu::AccessKind::read);
+  c.ept->eptp |= mmu::eptp::AD;  // the PDPTE load sets EPT accessed flags: L2 must load CR3
+  ASSERT_FALSE(prepare(c, bochs_model()).unsupported);
+  c.access.implicit = true;
+  const Prepared p = prepare(c, bochs_model());
+  ASSERT_TRUE(p.unsupported);
+  EXPECT_NE(p.unsupported->find("L2 loads CR3 itself"), std::string::npos) << *p.unsupported;
 }
 
 }  // namespace

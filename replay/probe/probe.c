@@ -608,7 +608,9 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
   if (c->kind == PROBE_SELFTEST_CRASH || c->kind == PROBE_SELFTEST_HANG) return run_case(c, 0);
   if (gmode != PROBE_MODE_32 && gmode != PROBE_MODE_PAE && gmode != PROBE_MODE_L4)
     return "VMX case: L2 paging mode not staged";
-  if (c->kind > PROBE_FETCH || c->cpl > 3) return "bad kind or cpl";
+  const int implicit = (c->kind & PROBE_IMPLICIT) != 0;
+  const unsigned kind = c->kind & ~PROBE_IMPLICIT;
+  if (kind > (implicit ? PROBE_WRITE : PROBE_FETCH) || c->cpl > 3) return "bad kind or cpl";
   if (c->nreadback > PROBE_MAX_READBACK_VMX) return "too many readback entries";
   const char *why = vmx_probe();
   if (why) return why;
@@ -619,7 +621,7 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
   }
   for (unsigned i = 0; i < c->nreadback; ++i)
     if (!in_vmx_ram(rb[i] & ~PROBE_W4, 8)) return "readback outside the probe's free RAM";
-  if (c->marker && !in_vmx_ram(c->marker, 1)) return "marker outside the probe's free RAM";
+  if (c->marker && !in_vmx_ram(c->marker, implicit ? 8 : 1)) return "marker outside the probe's free RAM";
   if ((c->cr4 & (1u << 22)) && !has_pku) return "CR4.PKE but the CPU has no PKU";
   if ((c->cr4 & (1u << 24))) return "CR4.PKS: the probe does not load IA32_PKRS for L2";
 
@@ -641,7 +643,10 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
   if (gcr4 & ~g1) return "the case's CR4 has a bit VMX non-root operation keeps clear";
 
   for (unsigned i = 0; i < c->nentries; ++i) wr(e[i].addr & ~PROBE_W4, (e[i].addr & PROBE_W4) ? 4 : 8, e[i].value);
-  if (c->marker) *(volatile u8 *)c->marker = PROBE_MARKER;
+  if (implicit && c->marker) /* the descriptor L2's LAR / MOV FS reads at LDT base va */
+    *(volatile u64 *)c->marker = kind == PROBE_WRITE ? PROBE_LDT_DESC_WRITE : PROBE_LDT_DESC_READ;
+  else if (c->marker)
+    *(volatile u8 *)c->marker = PROBE_MARKER;
 
   /* VMX on: CR0/CR4 fixed bits for L1 too */
   const u64 cr0 = rdcr0(), cr4 = rdcr4();
@@ -659,7 +664,8 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
     wrcr4(cr4);
     wrcr0(cr0);
     for (unsigned i = 0; i < c->nentries; ++i) wr(e[i].addr & ~PROBE_W4, (e[i].addr & PROBE_W4) ? 4 : 8, 0);
-    if (c->marker) *(volatile u8 *)c->marker = 0;
+    if (implicit && c->marker) *(volatile u64 *)c->marker = 0;
+    else if (c->marker) *(volatile u8 *)c->marker = 0;
     return "VMXON failed";
   }
   __asm__ volatile("vmclear %0; vmptrld %0" ::"m"(pa_vmcs) : "cc", "memory");
@@ -736,9 +742,9 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
     vmw(0x6806 + 2 * i, 0);
   }
   vmw(0x080c, 0);
-  vmw(0x480c, 0);
-  vmw(0x4820, 0x10000); /* LDTR unusable */
-  vmw(0x6812, 0);
+  vmw(0x480c, implicit ? 7 : 0);
+  vmw(0x4820, implicit ? 0x82 : 0x10000); /* implicit: an LDT of one descriptor at va (else unusable) */
+  vmw(0x6812, implicit ? c->va : 0);
   vmw(0x080e, 0x18);
   vmw(0x480e, 0x67);
   vmw(0x4822, 0x8b); /* busy TSS, present */
@@ -778,6 +784,7 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
   wrcr0(cr0);
   /* a read reports the byte it read; a write, what the landing spot holds now */
   res->al = c->kind == PROBE_WRITE ? (c->marker ? *(volatile u8 *)c->marker : 0) : (u8)rax;
+  if (implicit && kind == PROBE_WRITE) res->al = c->marker ? *(volatile u8 *)(c->marker + 5) : 0;
   res->nreadback = (u8)c->nreadback;
   for (unsigned i = 0; i < c->nreadback; ++i) {
     const unsigned w = (rb[i] & PROBE_W4) ? 4 : 8;
@@ -788,7 +795,8 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
     changed[i] = (u16)((x & 0xfff) | ((x >> 12) ? 0x8000 : 0));
   }
   for (unsigned i = 0; i < c->nentries; ++i) wr(e[i].addr & ~PROBE_W4, (e[i].addr & PROBE_W4) ? 4 : 8, 0);
-  if (c->marker) *(volatile u8 *)c->marker = 0;
+  if (implicit && c->marker) *(volatile u64 *)c->marker = 0;
+  else if (c->marker) *(volatile u8 *)c->marker = 0;
   return 0;
 }
 
