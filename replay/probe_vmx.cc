@@ -537,11 +537,14 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   constexpr unsigned kIretFrame = 0x100, kIretCs = 0x20;
   const unsigned data_page = long_cr3 ? 5 : 3;
   const u64 data_linear = code_base + (pae_cr3 ? 0x2000 : 0x1000);
-  // Implicit accesses (LAR / MOV FS of LDT selector 7; the VMCS's LDTR is
-  // based at va, probe.c) only where L2 starts at the access.
-  if (c.access.implicit && (pae_cr3 || global_cr3))
-    return unsupported("implicit access in a case where L2 loads CR3 itself: not staged (the access there is "
-                       "written for explicit reads and writes)");
+  // Implicit accesses: LAR / MOV FS of LDT selector 7 (the VMCS's LDTR is
+  // based at va, probe.c): mov ecx, 7; lar eax, cx; shr eax, 8 (AL = the
+  // access byte; RAX is 0 at entry, and LAR leaves it when ZF = 0); or mov
+  // ecx, 7; mov fs, ecx (sets the descriptor's accessed flag); then vmcall;
+  // hlt. The same bytes in 32- and 64-bit code; neither uses DS.
+  static constexpr std::uint8_t kIRead[] = {0xb9, 7, 0, 0, 0, 0x0f, 0x02, 0xc1, 0xc1, 0xe8, 0x08, 0x0f, 0x01, 0xc1, 0xf4, 0xf4};
+  static constexpr std::uint8_t kIWrite[] = {0xb9, 7, 0, 0, 0, 0x8e, 0xe1, 0x0f, 0x01, 0xc1, 0xf4, 0xf4, 0xf4, 0xf4, 0xf4, 0xf4};
+  const bool implicit = c.access.implicit;
   if (pae_cr3 || global_cr3) {
     std::vector<std::uint8_t> code, user_code;
     auto imm = [](std::vector<std::uint8_t>& to, u64 v, unsigned n) {
@@ -629,8 +632,10 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     // was (in 64-bit mode a null DS is usable, and SS would turn a
     // non-canonical address's #GP into #SS)
     std::vector<std::uint8_t>& at = sysexit || sysenter ? user_code : code;
-    if (iret && !long_cr3 && c.access.kind != mmu::AccessKind::fetch) at.push_back(0x36);
-    if (wr) at.insert(at.end(), std::begin(kWrite), std::end(kWrite));
+    if (iret && !long_cr3 && c.access.kind != mmu::AccessKind::fetch && !implicit) at.push_back(0x36);
+    if (implicit && wr) at.insert(at.end(), std::begin(kIWrite), std::end(kIWrite));
+    else if (implicit) at.insert(at.end(), std::begin(kIRead), std::end(kIRead));
+    else if (wr) at.insert(at.end(), std::begin(kWrite), std::end(kWrite));
     else if (rd_) at.insert(at.end(), std::begin(kRead), std::end(kRead));
     else at.insert(at.end(), {0xff, 0xe7});  // jmp edi/rdi
     auto put_code = [&](unsigned page, std::vector<std::uint8_t>& bytes) {
@@ -645,12 +650,7 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     if (sysexit) put_code(5, user_code);  // the CPL-3 part on its own, user page
     if (sysenter) put_code(data_page, user_code);
     p.vmx_header.l2_loads_cr3 = 1;
-  } else if (c.access.implicit) {
-    // mov ecx, 7; lar eax, cx; shr eax, 8 (AL = the access byte; RAX is 0
-    // at entry, and LAR leaves it when ZF = 0); or mov ecx, 7; mov fs, ecx
-    // (sets the descriptor's accessed flag); then vmcall; hlt
-    static constexpr std::uint8_t kIRead[] = {0xb9, 7, 0, 0, 0, 0x0f, 0x02, 0xc1, 0xc1, 0xe8, 0x08, 0x0f, 0x01, 0xc1, 0xf4, 0xf4};
-    static constexpr std::uint8_t kIWrite[] = {0xb9, 7, 0, 0, 0, 0x8e, 0xe1, 0x0f, 0x01, 0xc1, 0xf4, 0xf4, 0xf4, 0xf4, 0xf4, 0xf4};
+  } else if (implicit) {
     const std::uint8_t* bytes = c.access.kind == mmu::AccessKind::write ? kIWrite : kIRead;
     for (unsigned i = 0; i < 2; ++i) {
       u64 q = 0;

@@ -779,16 +779,25 @@ TEST(ProbeVmx, PutsTheWindowBelowAnEptEntryItsFetchesCanPass) {
   EXPECT_EQ(got[0].outcome.gpa, 0x300000u);
 }
 
-// Where L2 loads CR3 itself its code is written for explicit accesses:
-// an implicit one there is refused with the reason.
-TEST(ProbeImplicit, RefusesImplicitAccessesWhereL2LoadsCr3) {
-  mmu::Case c = pae_nested(mmu::AccessKind::read);
-  c.ept->eptp |= mmu::eptp::AD;  // the PDPTE load sets EPT accessed flags: L2 must load CR3
-  ASSERT_FALSE(prepare(c, bochs_model()).unsupported);
-  c.access.implicit = true;
-  const Prepared p = prepare(c, bochs_model());
-  ASSERT_TRUE(p.unsupported);
-  EXPECT_NE(p.unsupported->find("L2 loads CR3 itself"), std::string::npos) << *p.unsupported;
+// Where L2 loads CR3 itself (PAE PDPTEs through EPT), at CPL 0, 3 (SYSEXIT)
+// and 1/2 (IRET): implicit reads and writes of a supervisor page complete.
+TEST(ProbeImplicit, RunsImplicitAccessesWhereL2LoadsCr3OnBochs) {
+  Runner bochs(Emulator::bochs);
+  if (auto why = bochs.unavailable()) GTEST_SKIP() << *why;
+  std::vector<mmu::Case> cases;
+  for (unsigned cpl : {0u, 1u, 3u})
+    for (auto kind : {mmu::AccessKind::read, mmu::AccessKind::write}) {
+      mmu::Case c = pae_nested(kind);
+      c.cpu.cpl = cpl;
+      c.ept->eptp |= mmu::eptp::AD;  // the PDPTE load sets EPT accessed flags: L2 must load CR3
+      c.access.implicit = true;
+      const Prepared p = prepare(c, bochs_model());
+      ASSERT_FALSE(p.unsupported) << *p.unsupported;
+      EXPECT_EQ(p.vmx_header.l2_loads_cr3, 1u);
+      cases.push_back(c);
+    }
+  const auto got = run_agreeing(bochs, cases);
+  for (std::size_t i = 0; i < cases.size(); ++i) EXPECT_EQ(got[i].outcome.kind, mmu::OutcomeKind::ok) << i;
 }
 
 }  // namespace
