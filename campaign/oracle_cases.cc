@@ -64,7 +64,8 @@ std::vector<mmu::Case> random_oracle_cases(probe::Emulator e, std::size_t n, std
     bytes.resize(53 + 9 * 6 + (rng() % 24));
     for (auto& b : bytes) b = static_cast<std::uint8_t>(rng());
     mmu::Case c = fuzz::decode(bytes, opt);
-    c.access.implicit = false;
+    // (implicit accesses stay: the probe stages reads and writes as LAR / MOV
+    // FS through an LDT at the address; the decoder draws no implicit fetch)
     if (c.access.shadow_stack) c.access.addr &= ~mmu::u64{7};  // WRSS needs an aligned address (#GP otherwise)
     c.cpu.efer &= mmu::efer::SCE | mmu::efer::LME | mmu::efer::LMA | mmu::efer::NXE;
     c.cpu.rflags &= ~mmu::rflags::VM;

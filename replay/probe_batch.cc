@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "model/reference.h"
 #include "model/validate.h"
 
 namespace mmucheck::probe {
@@ -147,6 +148,39 @@ std::optional<std::string> cpu_mismatch(const mmu::Case& c, const CpuModel& cpu)
   return std::nullopt;
 }
 
+std::optional<std::string> implicit_unstageable(const mmu::Case& c) {
+  if (!c.access.implicit) return std::nullopt;
+  const PagingMode mode = mmu::paging_mode(c.cpu);
+  // The probe's implicit accesses read or load the 8-byte descriptor at the
+  // case's address as LDT entry 0 (probe_abi.h, PROBE_IMPLICIT).
+  if (c.access.kind == mmu::AccessKind::fetch)
+    return "an implicit fetch: implicit supervisor-mode accesses are descriptor-table and TSS data "
+           "accesses (SDM 3A 4.6), the probe stages them as LDT reads and writes";
+  if ((c.access.addr & 0xfff) > 0xff8)
+    return "implicit access: the 8-byte descriptor the probe reads at the address would cross a page";
+  const bool ia32e = mode == PagingMode::level4 || mode == PagingMode::level5;
+  const unsigned top_bit = mode == PagingMode::level5 ? 56 : 47;
+  if (ia32e && mmu::sign_extend(c.access.addr, top_bit) != c.access.addr)
+    return "implicit access at a non-canonical address: LLDT refuses a non-canonical LDT base "
+           "(#GP(selector), SDM Vol. 2A LLDT), so no descriptor access happens there";
+  if (c.access.kind == mmu::AccessKind::write) {
+    // Setting a descriptor's accessed flag follows the read of that
+    // descriptor (SDM 3A 3.4.5.1): where that read faults, the CPU reports
+    // the read's fault, not the write the case describes.
+    mmu::Case rd_case = c;
+    rd_case.access.kind = mmu::AccessKind::read;
+    if (mmu::reference::evaluate(rd_case).outcome.kind != mmu::OutcomeKind::ok)
+      return "implicit write: the probe's accessed-flag write follows the descriptor read (SDM 3A "
+             "3.4.5.1), and an implicit read at this address faults first";
+    // Under EPT with A/D the read's completed translation sets EPT accessed
+    // flags on the data page's path that a faulting write does not.
+    if (c.ept && c.ept->ad_enabled() && mmu::reference::evaluate(c).outcome.kind != mmu::OutcomeKind::ok)
+      return "implicit write under EPT with accessed flags: the descriptor read that precedes the faulting write "
+             "completes and sets EPT accessed flags the write alone would not";
+  }
+  return std::nullopt;
+}
+
 Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
   Prepared p;
   p.va = c.access.addr;
@@ -155,9 +189,6 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
     return p;
   };
   if (c.ept) return prepare_vmx(c, cpu);
-  if (c.access.implicit)
-    return unsupported("implicit supervisor-mode accesses are not staged by the probe (it would have to point a "
-                       "descriptor table at the case's address)");
   const PagingMode mode = mmu::paging_mode(c.cpu);
   if (mode == PagingMode::none) return unsupported("paging is off: there is no walk for the probe to observe");
   if (c.cpu.rflags & mmu::rflags::VM) return unsupported("virtual-8086 mode is not run by the probe");
@@ -172,6 +203,9 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
     return unsupported("shadow-stack writes at CPL 1/2 are not run by the probe: supervisor shadow stacks on for "
                        "them would make its IRET from CPL 0 pop a shadow-stack frame, and WRMSR cannot enable "
                        "them at CPL 1/2");
+  if (c.access.shadow_stack && c.access.implicit)
+    return unsupported("implicit shadow-stack accesses are not run by the probe");
+  if (auto why = implicit_unstageable(c)) return unsupported(*why);
 
   const unsigned M = c.cpu.maxphyaddr;
   const u64 va = c.access.addr;
@@ -389,6 +423,7 @@ Prepared prepare(const mmu::Case& c, const CpuModel& cpu) {
   h.mode = mode == PagingMode::bit32 ? PROBE_MODE_32 : mode == PagingMode::pae ? PROBE_MODE_PAE : l5 ? PROBE_MODE_L5 : PROBE_MODE_L4;
   h.kind = c.access.kind == mmu::AccessKind::read ? PROBE_READ : c.access.kind == mmu::AccessKind::write ? PROBE_WRITE : PROBE_FETCH;
   if (c.access.shadow_stack) h.kind = c.access.kind == mmu::AccessKind::write ? PROBE_SS_WRITE : PROBE_SS_READ;
+  if (c.access.implicit) h.kind |= PROBE_IMPLICIT;
   h.cpl = static_cast<std::uint8_t>(s.cpl);
   h.pk_key = static_cast<std::uint8_t>(key);
   h.slot = *slot;
@@ -560,6 +595,7 @@ Observed observe(const Prepared& p, const probe_result& r) {
   };
   const bool ia32e = p.header.mode >= PROBE_MODE_L4;
   const u64 width_mask = ia32e ? ~u64{0} : 0xffffffffu;
+  const bool implicit_write = p.header.kind == (PROBE_IMPLICIT | PROBE_WRITE);
   if (r.stage == PROBE_STAGE_SETUP) {
     o.status = Observed::Status::unsupported;
     o.detail = fmt::format("the emulated CPU refused the case's registers (vector {} error code {:#x} at {:#x} while "
@@ -586,7 +622,12 @@ Observed observe(const Prepared& p, const probe_result& r) {
   }
   switch (r.vector) {
     case 14:
-      if (r.cr2 != kCr2IsTheAccess && r.cr2 != p.va)
+      // An implicit write sets the accessed flag in byte 5 of the descriptor
+      // at va; how wide that write is, and so which of its bytes CR2 names,
+      // the SDM leaves open: any of the descriptor's bytes is the access's.
+      if (implicit_write && r.al != (PROBE_LDT_ACCESSED & ~1u))
+        return unexpected(fmt::format("#PF on the implicit write, but the descriptor's access byte is {:#x}", r.al));
+      if (r.cr2 != kCr2IsTheAccess && r.cr2 != p.va && !(implicit_write && ((r.cr2 - p.va) & width_mask) < 8))
         return unexpected(fmt::format("#PF error code {:#x} at {:#x}, not at the access's address: the access went "
                                       "through and something else faulted (rip {:#x})",
                                       r.error_code, r.cr2, r.rip));
@@ -614,6 +655,10 @@ Observed observe(const Prepared& p, const probe_result& r) {
       } else if ((p.header.kind == PROBE_WRITE || p.header.kind == PROBE_SS_WRITE) &&
                  (!own || r.al != PROBE_WRITE_MARK)) {
         return unexpected("the write did not reach the landing byte: it went to another physical address");
+      } else if ((p.header.kind & PROBE_IMPLICIT) && (!own || r.al != PROBE_LDT_ACCESSED)) {
+        return unexpected(fmt::format("the implicit {} ended with access byte {:#x}, not the landing descriptor's {:#x} "
+                                      "(it reached another physical address)",
+                                      implicit_write ? "write" : "read", r.al, PROBE_LDT_ACCESSED));
       }
       if (!p.has_leaf) return unexpected("the access completed though the walk's path has no present leaf");
       out.kind = mmu::OutcomeKind::ok;

@@ -80,6 +80,10 @@ struct Prepared {
   std::uint64_t l2_entry_off = 0;             // L2's first instruction, from window_gla (SYSENTER path: the user page)
 };
 
+// Why the implicit access of `c` cannot be staged (LAR / MOV FS through an
+// LDT at its address), or nullopt (also for explicit accesses).
+std::optional<std::string> implicit_unstageable(const mmu::Case& c);
+
 // Relocates `c` for the probe. `cpu` is the CPU it will run on.
 Prepared prepare(const mmu::Case& c, const CpuModel& cpu);
 // The same for a case with `ept` (called by prepare()).

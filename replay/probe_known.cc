@@ -71,6 +71,24 @@ bool is_pae(const mmu::Case& c) { return mmu::paging_mode(c.cpu) == mmu::PagingM
 
 const std::vector<KnownDeviation>& table() {
   static const std::vector<KnownDeviation> entries{
+      // First: the widenings after it (QEMU's A-flag habits) apply to its alternatives too.
+      {"qemu-implicit-smap-ac", "qemu",
+       "CR4.SMAP: QEMU TCG lets RFLAGS.AC = 1 at CPL < 3 allow implicit supervisor-mode reads of user-mode pages "
+       "(descriptor-table reads), as for explicit ones; SDM 4.6.1: an implicit access may not read a user-mode "
+       "address whatever AC is",
+       [](const mmu::Case& c, const mmu::Verdict&, const mmu::Trace&) {
+         return c.access.implicit && c.cpu.cpl < 3 && (c.cpu.rflags & mmu::rflags::AC) && (c.cpu.cr4 & mmu::cr4::SMAP);
+       },
+       [](const mmu::Case& c, const mmu::Trace&, mmu::Verdict& v) {
+         mmu::Case d = c;  // the same access made explicitly at that CPL
+         d.access.implicit = false;
+         add_reference_alternative(v, d);
+         // QEMU's vendor=AuthenticAMD habit (qemu-amd-bit8) holds for it too
+         if (d.cpu.vendor == mmu::Vendor::amd) {
+           d.cpu.vendor = mmu::Vendor::intel;
+           add_reference_alternative(v, d);
+         }
+       }},
       {"qemu-pae-pdptes-not-loaded", "qemu",
        "PAE: QEMU TCG does not load (or check) the four PDPTEs when CR3 is loaded; it reads the one PDPTE the access "
        "uses during the walk and checks only its bits 63:M (a #PF), so a reserved bit in a present PDPTE gives no #GP",
@@ -180,6 +198,30 @@ const std::vector<KnownDeviation>& table() {
            y.outcome.error_code &= ~mmu::pferr::PK;
            return true;
          });
+       }},
+      {"bochs-implicit-smap-ac", "bochs",
+       "CR4.SMAP: Bochs 2.7 lets RFLAGS.AC = 1 allow implicit supervisor-mode reads of user-mode pages (descriptor-"
+       "table reads) at every CPL, CPL 3 included; SDM 4.6.1: an implicit access may not read a user-mode address "
+       "whatever AC is",
+       [](const mmu::Case& c, const mmu::Verdict&, const mmu::Trace&) {
+         return c.access.implicit && (c.cpu.rflags & mmu::rflags::AC) && (c.cpu.cr4 & mmu::cr4::SMAP);
+       },
+       [](const mmu::Case& c, const mmu::Trace&, mmu::Verdict& v) {
+         mmu::Case d = c;  // an explicit supervisor-mode access with that AC: at CPL 0
+         d.access.implicit = false;
+         d.cpu.cpl = 0;
+         mmu::Trace td;
+         const mmu::Verdict alt = mmu::reference::evaluate(d, &td);
+         v.alternatives.push_back(alt);
+         // Bochs' PKRU habit (bochs-pkru-by-cpl: no access-disable for a
+         // supervisor access) holds for that access too.
+         for (const KnownDeviation& k : table())
+           if (k.id == "bochs-pkru-by-cpl" && k.applies(d, alt, td)) {
+             mmu::Verdict w = alt;
+             w.alternatives.clear();
+             k.widen(d, td, w);
+             for (const mmu::Verdict& x : w.alternatives) v.alternatives.push_back(x);
+           }
        }},
       {"bochs-ept-ad-paging-write-only", "bochs",
        "With EPT accessed/dirty flags enabled, Bochs 2.7 reports an EPT violation on a guest paging-structure access "
@@ -344,9 +386,21 @@ const std::vector<KnownDeviation>& table() {
                                  (c.access.shadow_stack ? mmu::pferr::SS : 0);
          pf.outcome.cr2 = c.access.addr;
          pf.outcome.has_ept = base.outcome.has_ept;
+         mmu::Verdict pf_a = pf;
          for (const mmu::Write& w : base.outcome.writes) pf.optional_writes.push(w);
          for (const mmu::Write& w : base.optional_writes) pf.optional_writes.push(w);
          v.alternatives.push_back(pf);
+         if (write) {
+           // A faulting walk may set A without D (SDM 4.8; the reference's own
+           // faults allow it): what the walk of the same read writes. The
+           // probe's implicit writes read the descriptor first.
+           mmu::Case r = d;
+           r.access.kind = mmu::AccessKind::read;
+           const mmu::Verdict rb = mmu::reference::evaluate(r);
+           for (const mmu::Write& w : rb.outcome.writes) pf_a.optional_writes.push(w);
+           for (const mmu::Write& w : rb.optional_writes) pf_a.optional_writes.push(w);
+           v.alternatives.push_back(pf_a);
+         }
        }},
   };
   return entries;

@@ -85,7 +85,7 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   if (c.access.shadow_stack)
     return unsupported("shadow-stack accesses under EPT are not run by the probe (it runs them for guest paging only: "
                        "L2 would need CR4.CET, the VMCS's guest CET state and WRSS/RET code of its own)");
-  if (c.access.implicit) return unsupported("implicit supervisor-mode accesses are not staged by the probe");
+  if (auto why = implicit_unstageable(c)) return unsupported(*why);
   if (c.cpu.rflags & mmu::rflags::VM) return unsupported("virtual-8086 mode is not run by the probe");
   if (auto why = cpu_mismatch(c, cpu)) return unsupported(*why);
   const mmu::EptState& ept = *c.ept;
@@ -539,6 +539,14 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   constexpr unsigned kIretFrame = 0x100, kIretCs = 0x20;
   const unsigned data_page = long_cr3 ? 5 : 3;
   const u64 data_linear = code_base + (pae_cr3 ? 0x2000 : 0x1000);
+  // Implicit accesses: LAR / MOV FS of LDT selector 7 (the VMCS's LDTR is
+  // based at va, probe.c): mov ecx, 7; lar eax, cx; shr eax, 8 (AL = the
+  // access byte; RAX is 0 at entry, and LAR leaves it when ZF = 0); or mov
+  // ecx, 7; mov fs, ecx (sets the descriptor's accessed flag); then vmcall;
+  // hlt. The same bytes in 32- and 64-bit code; neither uses DS.
+  static constexpr std::uint8_t kIRead[] = {0xb9, 7, 0, 0, 0, 0x0f, 0x02, 0xc1, 0xc1, 0xe8, 0x08, 0x0f, 0x01, 0xc1, 0xf4, 0xf4};
+  static constexpr std::uint8_t kIWrite[] = {0xb9, 7, 0, 0, 0, 0x8e, 0xe1, 0x0f, 0x01, 0xc1, 0xf4, 0xf4, 0xf4, 0xf4, 0xf4, 0xf4};
+  const bool implicit = c.access.implicit;
   if (pae_cr3 || global_cr3) {
     std::vector<std::uint8_t> code, user_code;
     auto imm = [](std::vector<std::uint8_t>& to, u64 v, unsigned n) {
@@ -626,8 +634,10 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     // was (in 64-bit mode a null DS is usable, and SS would turn a
     // non-canonical address's #GP into #SS)
     std::vector<std::uint8_t>& at = sysexit || sysenter ? user_code : code;
-    if (iret && !long_cr3 && c.access.kind != mmu::AccessKind::fetch) at.push_back(0x36);
-    if (wr) at.insert(at.end(), std::begin(kWrite), std::end(kWrite));
+    if (iret && !long_cr3 && c.access.kind != mmu::AccessKind::fetch && !implicit) at.push_back(0x36);
+    if (implicit && wr) at.insert(at.end(), std::begin(kIWrite), std::end(kIWrite));
+    else if (implicit) at.insert(at.end(), std::begin(kIRead), std::end(kIRead));
+    else if (wr) at.insert(at.end(), std::begin(kWrite), std::end(kWrite));
     else if (rd_) at.insert(at.end(), std::begin(kRead), std::end(kRead));
     else at.insert(at.end(), {0xff, 0xe7});  // jmp edi/rdi
     auto put_code = [&](unsigned page, std::vector<std::uint8_t>& bytes) {
@@ -642,6 +652,13 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     if (sysexit) put_code(5, user_code);  // the CPL-3 part on its own, user page
     if (sysenter) put_code(data_page, user_code);
     p.vmx_header.l2_loads_cr3 = 1;
+  } else if (implicit) {
+    const std::uint8_t* bytes = c.access.kind == mmu::AccessKind::write ? kIWrite : kIRead;
+    for (unsigned i = 0; i < 2; ++i) {
+      u64 q = 0;
+      std::memcpy(&q, bytes + 8 * i, 8);
+      if (!put(0, i, q, 8)) return unsupported(fail);
+    }
   } else {
     u64 code = 0;
     const bool wr = c.access.kind == mmu::AccessKind::write;
@@ -764,6 +781,7 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
                                                        : mode == PagingMode::pae ? PROBE_MODE_PAE
                                                                                  : PROBE_MODE_32));
   h.kind = c.access.kind == mmu::AccessKind::read ? PROBE_READ : c.access.kind == mmu::AccessKind::write ? PROBE_WRITE : PROBE_FETCH;
+  if (c.access.implicit) h.kind |= PROBE_IMPLICIT;
   h.cpl = static_cast<std::uint8_t>(sysexit || iret ? 0 : s.cpl);  // VM entry's CPL
   h.pkru = s.pkru;
   h.va = va;
@@ -800,7 +818,11 @@ Observed observe_vmx(const Prepared& p, const VmxResult& r) {
   Observed o;
   mmu::Outcome& out = o.outcome;
   out.has_ept = true;
-  const probe_vmx_wire& w = r.wire;
+  probe_vmx_wire w = r.wire;  // an implicit write's EPT violation is moved to the descriptor's first byte below
+  // An implicit write may name any byte of the descriptor at va (observe() in probe_batch.cc).
+  const bool implicit_write = p.header.kind == (PROBE_IMPLICIT | PROBE_WRITE);
+  const u64 width_mask = (p.header.mode & 0xf) == PROBE_MODE_L4 ? ~u64{0} : 0xffffffffu;
+  const auto in_descriptor = [&](u64 a) { return ((a - p.va) & width_mask) < 8; };
   const auto unexpected = [&](std::string why) {
     o.status = Observed::Status::unexpected;
     o.detail = std::move(why);
@@ -875,6 +897,10 @@ Observed observe_vmx(const Prepared& p, const VmxResult& r) {
         return unexpected(fmt::format("the access read {:#x}, not the landing byte: it reached another address", w.al));
       if (p.header.kind == PROBE_WRITE && w.al != PROBE_WRITE_MARK)
         return unexpected("the write did not reach the landing byte: it went to another address");
+      if ((p.header.kind & PROBE_IMPLICIT) && w.al != PROBE_LDT_ACCESSED)
+        return unexpected(fmt::format("the implicit access ended with access byte {:#x}, not the landing descriptor's "
+                                      "{:#x}: it reached another address",
+                                      w.al, PROBE_LDT_ACCESSED));
       if (!p.has_leaf) return unexpected("the access completed though the walk has no present leaf");
       return completed();
     case PROBE_EXIT_EXCEPTION: {
@@ -886,7 +912,9 @@ Observed observe_vmx(const Prepared& p, const VmxResult& r) {
         return completed();
       }
       if (vector == 14) {
-        if (w.qualification != p.va) {
+        if (implicit_write && w.al != (PROBE_LDT_ACCESSED & ~1u))
+          return unexpected(fmt::format("#PF on the implicit write, but the descriptor's access byte is {:#x}", w.al));
+        if (w.qualification != p.va && !(implicit_write && in_descriptor(w.qualification))) {
           if (own_code) return unsupported("L2 faulted fetching the probe's own code (#PF), before the access");
           return unexpected(fmt::format("#PF error code {:#x} at {:#x}, not at the access's address", w.intr_error,
                                         w.qualification));
@@ -913,6 +941,14 @@ Observed observe_vmx(const Prepared& p, const VmxResult& r) {
       return unexpected(fmt::format("exception {} (error code {:#x}) in L2 at {:#x}", vector, w.intr_error, w.rip));
     }
     case PROBE_EXIT_EPT_VIOLATION:
+      if (implicit_write && (w.qualification & mmu::eptq::GLA_VALID) && w.gla != p.va && in_descriptor(w.gla) &&
+          (w.qualification & mmu::eptq::TRANSLATED)) {
+        // the accessed-flag write's byte (see observe() in probe_batch.cc):
+        // its guest-physical address moves with it
+        const u64 k = w.gla - p.va;
+        w.gla -= k;
+        w.gpa -= k;
+      }
       if ((w.qualification & mmu::eptq::GLA_VALID) && w.gla != p.va) {
         if (own_code) return unsupported("L2's fetch of the probe's own code met the case's EPT fault first");
         return unexpected(fmt::format("EPT violation at guest-linear {:#x}, not the access's address", w.gla));

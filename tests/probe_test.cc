@@ -61,7 +61,12 @@ TEST(ProbeBatch, RelocatesTheWalkIntoThePoolAndTheLeafToTheLandingPage) {
 TEST(ProbeBatch, SaysWhyItCannotRunACase) {
   mmu::Case c = four_level();
   c.access.implicit = true;
-  EXPECT_NE(prepare(c, qemu_model_for(c)).unsupported->find("implicit"), std::string::npos);
+  c.access.addr |= 0xffd;  // the 8-byte descriptor would cross a page
+  EXPECT_NE(prepare(c, qemu_model_for(c)).unsupported->find("cross a page"), std::string::npos);
+  c = four_level(mmu::AccessKind::write);  // the descriptor read faults (not present) before the write
+  c.access.implicit = true;
+  c.memory.set(0x7f003000 + 8 * 4, 0x1234002);
+  EXPECT_NE(prepare(c, qemu_model_for(c)).unsupported->find("faults first"), std::string::npos);
   c = four_level();
   c.cpu.cr0 = mmu::cr0::PE;
   c.cpu.efer = 0;
@@ -215,6 +220,98 @@ std::vector<CaseResult> run_agreeing(Runner& runner, const std::vector<mmu::Case
     EXPECT_TRUE(accepts_observed(cases[i], mmu::reference::evaluate(cases[i]), got[i].outcome)) << i;
   }
   return got;
+}
+
+// Implicit supervisor-mode accesses (LAR / MOV FS through an LDT at the
+// address): supervisor accesses at every CPL (no U/S fault at CPL 3, U/S
+// clear in the error code), SMAP regardless of AC, the accessed-flag write
+// through a read-only page faulting with W, the D flag it sets.
+std::vector<mmu::Case> implicit_cases() {
+  std::vector<mmu::Case> cases;
+  auto add = [&](mmu::AccessKind kind, unsigned cpl, u64 leaf, u64 cr4 = 0, u64 rflags = 0) {
+    mmu::Case c = four_level(kind, cpl);
+    c.cpu.maxphyaddr = 40;
+    c.cpu.features = bochs_model().features;
+    c.cpu.cr4 |= cr4;
+    c.cpu.rflags = mmu::rflags::FIXED1 | rflags;
+    c.access.implicit = true;
+    c.memory.set(0x7f003000 + 8 * 4, leaf);
+    cases.push_back(c);
+  };
+  using K = mmu::AccessKind;
+  for (unsigned cpl : {0u, 3u}) {
+    add(K::read, cpl, 0x1234001);                       // 0: supervisor page: ok at CPL 3 too
+    add(K::write, cpl, 0x1234003);                      // 1: ok, sets A and D
+    add(K::write, cpl, 0x1234001);                      // 2: read-only, WP: #PF P|W
+    add(K::read, cpl, 0x1234000);                       // 3: not present: #PF 0
+    add(K::read, cpl, 0x1234005, mmu::cr4::SMAP);       // 4: SMAP, user page: #PF P
+    add(K::write, cpl, 0x1234007, mmu::cr4::SMAP);      // 5: SMAP on the write: #PF P|W (the read faults first)
+  }
+  cases.erase(cases.begin() + 11);  // the SMAP write's descriptor read faults first: unsupported (tested above)
+  cases.erase(cases.begin() + 5);
+  mmu::Case pse = cases[1];  // 32-bit paging, a 4-MByte page, CPL 3 write
+  pse.cpu.cr4 = mmu::cr4::PSE;
+  pse.cpu.efer = 0;
+  pse.cpu.cr3 = 0x7f000000;
+  pse.cpu.cpl = 3;
+  pse.access.addr = 0x80604abc;
+  pse.memory = {};
+  pse.memory.set(0x7f000000 + 4 * 0x201, 0x12000083);
+  cases.push_back(pse);
+  return cases;
+}
+
+void check_implicit(const std::vector<CaseResult>& got) {
+  for (unsigned half : {0u, 5u}) {
+    EXPECT_EQ(got[half + 0].outcome.kind, mmu::OutcomeKind::ok) << half;
+    EXPECT_EQ(got[half + 1].outcome.kind, mmu::OutcomeKind::ok) << half;
+    EXPECT_EQ(got[half + 2].outcome.kind, mmu::OutcomeKind::page_fault) << half;
+    EXPECT_EQ(got[half + 2].outcome.error_code, 0x3u) << half;
+    EXPECT_EQ(got[half + 3].outcome.error_code, 0x0u) << half;
+    EXPECT_EQ(got[half + 4].outcome.kind, mmu::OutcomeKind::page_fault) << half;
+    EXPECT_EQ(got[half + 4].outcome.error_code, 0x1u) << half;
+  }
+  EXPECT_EQ(got[10].outcome.kind, mmu::OutcomeKind::ok);
+  EXPECT_FALSE(got[10].outcome.writes.empty());
+}
+
+// An implicit write's #PF may name any byte of the descriptor as CR2 (the
+// width of the accessed-flag write is the implementation's); not beyond it.
+TEST(ProbeImplicit, TakesAnyDescriptorByteAsTheWritesCr2) {
+  mmu::Case c = implicit_cases()[7];  // CPL 3, read-only page: #PF P|W
+  const Prepared p = prepare(c, bochs_model());
+  ASSERT_FALSE(p.unsupported) << *p.unsupported;
+  EXPECT_EQ(p.header.kind, PROBE_IMPLICIT | PROBE_WRITE);
+  probe_result r{};
+  r.stage = PROBE_STAGE_ACCESS;
+  r.vector = 14;
+  r.error_code = 0x3;
+  r.al = PROBE_LDT_ACCESSED & ~1u;  // A still clear
+  r.cr2 = c.access.addr + 5;
+  Observed o = observe(p, r);
+  ASSERT_EQ(o.status, Observed::Status::ok) << o.detail;
+  EXPECT_EQ(o.outcome.cr2, c.access.addr);
+  r.cr2 = c.access.addr + 8;
+  EXPECT_EQ(observe(p, r).status, Observed::Status::unexpected);
+  r.cr2 = c.access.addr;
+  r.al = PROBE_LDT_ACCESSED;  // a #PF, yet the flag got set
+  EXPECT_EQ(observe(p, r).status, Observed::Status::unexpected);
+}
+
+TEST(ProbeImplicit, RunsImplicitAccessesOnQemu) {
+  Runner qemu(Emulator::qemu);
+  if (auto why = qemu.unavailable()) GTEST_SKIP() << *why;
+  const auto cases = implicit_cases();
+  for (const auto& c : cases) ASSERT_FALSE(prepare(c, qemu_model_for(c)).unsupported);
+  check_implicit(run_agreeing(qemu, cases));
+}
+
+TEST(ProbeImplicit, RunsImplicitAccessesOnBochs) {
+  Runner bochs(Emulator::bochs);
+  if (auto why = bochs.unavailable()) GTEST_SKIP() << *why;
+  const auto cases = implicit_cases();
+  for (const auto& c : cases) ASSERT_FALSE(prepare(c, bochs_model()).unsupported) << *prepare(c, bochs_model()).unsupported;
+  check_implicit(run_agreeing(bochs, cases));
 }
 
 // An EPT-only case (paging off in L2) for the VMX probe: 4-level EPT, RWX WB
@@ -388,6 +485,33 @@ TEST(ProbeVmx, RunsCasesWithSharedLandingRegionsOnBochs) {
     EXPECT_EQ(got[i].outcome.kind, mmu::OutcomeKind::ok) << i;
     EXPECT_FALSE(got[i].outcome.writes.empty()) << i;  // the guest's accessed flags
   }
+}
+
+// Implicit accesses with the probe as L1: the VMCS's LDTR is based at the
+// case's address, L2 runs LAR / MOV FS. EPT-only and nested (4-level guest
+// at CPL 3, supervisor pages): completed reads and writes, and the
+// accessed-flag write meeting a read-only EPT leaf (an EPT violation whose
+// guest-linear address is a byte of the descriptor, taken as the access's).
+TEST(ProbeImplicit, RunsImplicitEptAndNestedCasesOnBochs) {
+  Runner bochs(Emulator::bochs);
+  if (auto why = bochs.unavailable()) GTEST_SKIP() << *why;
+  using K = mmu::AccessKind;
+  std::vector<mmu::Case> cases = {ept_only(K::read), ept_only(K::write), ept_only(K::write, 0x9876035)};
+  for (K kind : {K::read, K::write}) {
+    cases.push_back(large_nested(2 << 20, {0x201000, 0x402000, 0x601000, 0x803000}, 0xa04000, kind));
+    cases.back().cpu.cpl = 3;
+  }
+  cases.push_back(cases.back());
+  cases.back().ept->eptp |= mmu::eptp::AD;
+  for (auto& c : cases) {
+    c.access.implicit = true;
+    const Prepared p = prepare(c, bochs_model());
+    ASSERT_FALSE(p.unsupported) << *p.unsupported;
+  }
+  const auto got = run_agreeing(bochs, cases);
+  for (std::size_t i : {0, 1, 3, 4, 5}) EXPECT_EQ(got[i].outcome.kind, mmu::OutcomeKind::ok) << i;
+  EXPECT_EQ(got[2].outcome.kind, mmu::OutcomeKind::ept_violation);
+  EXPECT_EQ(got[2].outcome.gla, cases[2].access.addr);
 }
 
 // On Bochs: EPT outcomes as the reference has them; a capability Bochs lacks
@@ -762,6 +886,27 @@ TEST(ProbeShadowStack, SaysWhyItCannotRunACase) {
   EXPECT_NE(prepare(c, bochs_model()).unsupported->find("supervisor shadow-stack reads"), std::string::npos);
   c.cpu.cpl = 3;
   EXPECT_EQ(prepare(c, bochs_model()).header.kind, PROBE_SS_READ);
+}
+
+// Where L2 loads CR3 itself (PAE PDPTEs through EPT), at CPL 0, 3 (SYSEXIT)
+// and 1/2 (IRET): implicit reads and writes of a supervisor page complete.
+TEST(ProbeImplicit, RunsImplicitAccessesWhereL2LoadsCr3OnBochs) {
+  Runner bochs(Emulator::bochs);
+  if (auto why = bochs.unavailable()) GTEST_SKIP() << *why;
+  std::vector<mmu::Case> cases;
+  for (unsigned cpl : {0u, 1u, 3u})
+    for (auto kind : {mmu::AccessKind::read, mmu::AccessKind::write}) {
+      mmu::Case c = pae_nested(kind);
+      c.cpu.cpl = cpl;
+      c.ept->eptp |= mmu::eptp::AD;  // the PDPTE load sets EPT accessed flags: L2 must load CR3
+      c.access.implicit = true;
+      const Prepared p = prepare(c, bochs_model());
+      ASSERT_FALSE(p.unsupported) << *p.unsupported;
+      EXPECT_EQ(p.vmx_header.l2_loads_cr3, 1u);
+      cases.push_back(c);
+    }
+  const auto got = run_agreeing(bochs, cases);
+  for (std::size_t i = 0; i < cases.size(); ++i) EXPECT_EQ(got[i].outcome.kind, mmu::OutcomeKind::ok) << i;
 }
 
 }  // namespace

@@ -14,7 +14,7 @@
 
 /* data page layout (offsets from win_data); probe.c uses the same */
 #define D_GDT 0x000
-#define D_GDTDESC 0x080
+#define D_GDTDESC 0x0b0
 #define D_IDTDESC64 0x090
 #define D_IDTDESC32 0x0a0
 #define D_TSS64 0x100
@@ -51,6 +51,25 @@
 #define SEL_TSS64 0x68
 #define SEL_TSS32 0x78
 
+/* The implicit accesses (PROBE_IMPLICIT): LAR / MOV FS with LDT selector 7
+ * (TI = 1, index 0, RPL 3; the descriptor at the LDT base is DPL 3, so every
+ * CPL may load it). LAR leaves EAX alone when ZF = 0, so AL is the access
+ * byte only when it read the descriptor. */
+#define IMPL_WRITE_OFF 14        /* the MOV FS stub's offset from the LAR one */
+.macro IMPLICIT_STUBS
+0:      xor eax, eax
+        mov ecx, 7
+        lar eax, cx
+        shr eax, 8
+        int3
+        .if . - 0b - IMPL_WRITE_OFF
+        .error "IMPL_WRITE_OFF is not the LAR stub's size"
+        .endif
+        mov ecx, 7
+        mov fs, ecx
+        int3
+.endm
+
 /* Error-code-pushing vectors: 8 10 11 12 13 14 17 21 29 30 */
 #define HAS_EC(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
 
@@ -74,6 +93,11 @@ win_exec64:
         mov rsp, [rbx + P_STACK]
         mov ax, SEL_TSS64
         ltr ax
+        test dword ptr [rbx + P_KIND], PROBE_IMPLICIT
+        jz 7f
+        mov ax, PROBE_SEL_LDT     /* LDT base = the case's va (probe.c) */
+        lldt ax
+7:
         test dword ptr [rbx + P_FLAGS], F_PCIDE
         jz 1f
         mov rax, [rbx + P_CR4]
@@ -106,9 +130,17 @@ win_exec64:
         je 4f
         cmp ecx, PROBE_SS_WRITE
         je 9f
+        test ecx, PROBE_IMPLICIT
+        jnz 7f
         popfq
         mov al, [rdi]
         int3
+7:      lea rax, [rip + win_sup64_iread]
+        lea rdx, [rax + IMPL_WRITE_OFF]
+        test ecx, PROBE_WRITE
+        cmovnz rax, rdx
+        popfq
+        jmp rax
 3:      popfq
         mov byte ptr [rdi], PROBE_WRITE_MARK
         int3
@@ -149,6 +181,13 @@ win_sup32_read:
 win_sup32_write:
         mov byte ptr [edi], PROBE_WRITE_MARK
         int3
+        .globl win_sup64_iread, win_sup32_iread, win_user64_iread, win_user32_iread
+        .code64
+win_sup64_iread:
+        IMPLICIT_STUBS
+        .code32
+win_sup32_iread:
+        IMPLICIT_STUBS
 
 /* 32-bit entry at W (jumped to from t32 with bridge tables loaded) */
         .code32
@@ -166,6 +205,11 @@ win_exec32:
         mov esp, [ebx + P_STACK]
         mov ax, SEL_TSS32
         ltr ax
+        test dword ptr [ebx + P_KIND], PROBE_IMPLICIT
+        jz 7f
+        mov ax, PROBE_SEL_LDT
+        lldt ax
+7:
         test dword ptr [ebx + P_FLAGS], F_PKRU
         jz 2f
         xor ecx, ecx
@@ -188,9 +232,17 @@ win_exec32:
         je 4f
         cmp ecx, PROBE_SS_WRITE
         je 9f
+        test ecx, PROBE_IMPLICIT
+        jnz 7f
         popfd
         mov al, [edi]
         int3
+7:      lea eax, [ebx + (win_sup32_iread - win_data)]
+        lea edx, [eax + IMPL_WRITE_OFF]
+        test ecx, PROBE_WRITE
+        cmovnz eax, edx
+        popfd
+        jmp eax
 3:      popfd
         mov byte ptr [edi], PROBE_WRITE_MARK
         int3
@@ -207,6 +259,8 @@ win_exec32:
         int3
 5:      cmp dword ptr [ebx + P_KIND], PROBE_SS_WRITE
         jb 8f
+        cmp dword ptr [ebx + P_KIND], PROBE_SS_READ /* (implicit kinds have PROBE_IMPLICIT, above) */
+        ja 8f
         /* WRSS or RET at CPL 3 in 32-bit code: SSP below 4 GiB first (SETSSBSY on
          * the window's shadow-stack page, supervisor shadow stacks on only for
          * it). Bochs raises #GP(0) at the IRET when SSP still holds an earlier
@@ -373,6 +427,12 @@ win_user32_ssret:
         ret
 win_user32_ssret_bp:
         int3
+        .code64
+win_user64_iread:
+        IMPLICIT_STUBS
+        .code32
+win_user32_iread:
+        IMPLICIT_STUBS
 
         .balign 4096
 /* page 2: data */
@@ -535,6 +595,7 @@ go_home32:
 home64_ret:
         lidt [rip + idt64_home_desc]
         mov ax, 0x10
+        mov fs, ax               /* an implicit write case left an LDT selector in FS */
         mov ds, ax
         mov es, ax
         mov ss, ax

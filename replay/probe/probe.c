@@ -17,6 +17,7 @@ extern u8 win_sup64_read[], win_sup64_write[], win_sup32_read[], win_sup32_write
 extern u8 win_user64_read[], win_user64_write[], win_user32_read[], win_user32_write[];
 extern u8 win_user64_wrss[], win_user32_wrss[], win_user64_ssret[], win_user32_ssret[];
 extern u8 win_user64_ssret_bp[], win_user32_ssret_bp[];
+extern u8 win_sup64_iread[], win_sup32_iread[], win_user64_iread[], win_user32_iread[];
 extern u8 idt32_id[], idt64_id[];
 extern u64 tr_efer, tr_cr4, tr_cr0, tr_bridge, tr_entry;
 extern u32 tr_long, home_efer;
@@ -26,7 +27,7 @@ unsigned probe_vmlaunch(u64 va, u64 *rax_out, u64 pkru);
 
 /* data page offsets: exec.S */
 #define D_GDT 0x000
-#define D_GDTDESC 0x080
+#define D_GDTDESC 0x0b0 /* after the GDT and its LDT descriptor at 0x80 */
 #define D_IDTDESC64 0x090
 #define D_IDTDESC32 0x0a0
 #define D_TSS64 0x100
@@ -241,7 +242,7 @@ static void prepare_window(u64 w, unsigned mode) {
   d[15] = tss_lo(tss32);        /* 0x78 */
   memcpy(gdt, d, sizeof d);
   const u64 gdt_lin = w + 0x2000 + D_GDT;
-  u16 lim = sizeof d - 1;
+  u16 lim = PROBE_SEL_LDT + 16 - 1; /* the LDT descriptor (16 bytes in IA-32e mode) is written per case */
   memcpy(win_data + D_GDTDESC, &lim, 2);
   memcpy(win_data + D_GDTDESC + 2, &gdt_lin, 8);
   lim = 32 * 16 - 1;
@@ -347,7 +348,9 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
   }
   if (c->kind == PROBE_SELFTEST_HANG)
     for (;;) __asm__ volatile("cli; hlt");
-  if (c->kind > PROBE_SS_READ || c->cpl > 3 || c->pk_key > 15) return "bad kind, cpl or key";
+  const int implicit = (c->kind & PROBE_IMPLICIT) != 0;
+  const unsigned kind = c->kind & ~PROBE_IMPLICIT;
+  if (kind > (implicit ? PROBE_WRITE : PROBE_SS_READ) || c->cpl > 3 || c->pk_key > 15) return "bad kind, cpl or key";
   const int sstk = c->kind == PROBE_SS_WRITE || c->kind == PROBE_SS_READ;
   const int ssread = c->kind == PROBE_SS_READ;
   if (ssread && c->cpl != 3) return "shadow-stack reads are run at CPL 3 only";
@@ -378,6 +381,7 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
                    (c->marker >= PROBE_FREE_1G_LO && c->marker < PROBE_FREE_1G_HI) ||
                    (c->marker >= PROBE_LANDING_1G && c->marker < 2ull * PROBE_LANDING_1G);
     if (!ok) return "marker outside the landing areas";
+    if (implicit && ((c->marker ^ (c->marker + 7)) >> 12)) return "implicit: the descriptor crosses a page";
   }
   if ((c->cr4 & (1u << 24)) && !has_pks) return "CR4.PKS but the CPU has no PKS";
   if ((c->cr4 & (1u << 22)) && !has_pku) return "CR4.PKE but the CPU has no PKU";
@@ -394,13 +398,23 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
   wr(slot_addr, w, win_entry);
   const u64 bslot = bridge_top[c->mode] + (u64)w * c->slot;
   wr(bslot, w, win_entry);
-  if (c->marker) *(volatile u8 *)c->marker = PROBE_MARKER;
+  if (implicit && c->marker) /* the descriptor LAR reads / MOV FS loads (unaligned: the case's va) */
+    *(volatile u64 *)c->marker = kind == PROBE_WRITE ? PROBE_LDT_DESC_WRITE : PROBE_LDT_DESC_READ;
+  else if (c->marker)
+    *(volatile u8 *)c->marker = PROBE_MARKER;
   window_tables(c->mode >= PROBE_MODE_L4 ? c->pk_key : 0);
 
   const u64 W = (u64)c->slot << win_shift[c->mode];
   const u64 delta = W - (u64)win_base;
   const int lm = c->mode >= PROBE_MODE_L4;
   prepare_window(W, lm ? 64 : 32);
+  { /* the LDT descriptor: base = va, limit 7 (one descriptor), type 2, present (3A 3.5, 7.2.3 in IA-32e mode) */
+    const u64 b = c->va;
+    const u64 lo = 7 | (b & 0xffffff) << 16 | 0x82ull << 40 | ((b >> 24) & 0xff) << 56;
+    const u64 hi = lm ? b >> 32 : 0;
+    memcpy(win_data + D_GDT + PROBE_SEL_LDT, &lo, 8);
+    memcpy(win_data + D_GDT + PROBE_SEL_LDT + 8, &hi, 8);
+  }
   W64(P_VA) = c->va;
   W64(P_CASE_CR3) = c->cr3 & ~(1ull << 63);
   W64(P_BRIDGE) = bridge_top[c->mode];
@@ -421,6 +435,9 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
     rip = (u64)(lm ? win_user64_ssret : win_user32_ssret) + delta;
   else if (sstk)
     rip = (u64)(lm ? win_user64_wrss : win_user32_wrss) + delta;
+  else if (implicit) /* the MOV FS stub follows the LAR one; CPL 0 picks it in exec.S */
+    rip = (u64)(c->cpl == 3 ? (lm ? win_user64_iread : win_user32_iread) : (lm ? win_sup64_iread : win_sup32_iread)) +
+          delta + (kind == PROBE_WRITE ? 14 : 0);
   else if (c->cpl == 3)
     rip = (u64)(lm ? (c->kind == PROBE_WRITE ? win_user64_write : win_user64_read)
                    : (c->kind == PROBE_WRITE ? win_user32_write : win_user32_read)) + delta;
@@ -483,6 +500,8 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
   /* a read reports the byte it read; a write, what the landing spot holds now */
   if (ssread) res->al = (W32(R_VECTOR) == 3 && W64(R_RIP) == ss_target + 1) ? PROBE_MARKER : 0;
   else res->al = (c->kind == PROBE_WRITE || sstk) ? (c->marker ? *(volatile u8 *)c->marker : 0) : (u8)W64(R_RAX);
+  /* an implicit write: the descriptor's access byte now (A set or not) */
+  if (implicit && kind == PROBE_WRITE) res->al = c->marker ? *(volatile u8 *)(c->marker + 5) : 0;
   res->error_code = (u32)W64(R_EC);
   res->cr2 = W64(R_CR2);
   u64 r = W64(R_RIP);
@@ -504,7 +523,8 @@ static const char *run_case(const struct probe_case *c, struct probe_result *res
   for (unsigned i = 0; i < c->nentries; ++i) wr(e[i].addr, w, 0);
   wr(slot_addr, w, 0);
   wr(bslot, w, 0);
-  if (c->marker) *(volatile u8 *)c->marker = 0;
+  if (implicit && c->marker) *(volatile u64 *)c->marker = 0;
+  else if (c->marker) *(volatile u8 *)c->marker = 0;
   if (c->marker && sstk) wr(c->marker, lm ? 8 : 4, 0); /* the rest of the WRSS's aligned operand */
   return 0;
 }
@@ -634,7 +654,9 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
   if (c->kind == PROBE_SELFTEST_CRASH || c->kind == PROBE_SELFTEST_HANG) return run_case(c, 0);
   if (gmode != PROBE_MODE_32 && gmode != PROBE_MODE_PAE && gmode != PROBE_MODE_L4)
     return "VMX case: L2 paging mode not staged";
-  if (c->kind > PROBE_FETCH || c->cpl > 3) return "bad kind or cpl";
+  const int implicit = (c->kind & PROBE_IMPLICIT) != 0;
+  const unsigned kind = c->kind & ~PROBE_IMPLICIT;
+  if (kind > (implicit ? PROBE_WRITE : PROBE_FETCH) || c->cpl > 3) return "bad kind or cpl";
   if (c->nreadback > PROBE_MAX_READBACK_VMX) return "too many readback entries";
   const char *why = vmx_probe();
   if (why) return why;
@@ -645,7 +667,7 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
   }
   for (unsigned i = 0; i < c->nreadback; ++i)
     if (!in_vmx_ram(rb[i] & ~PROBE_W4, 8)) return "readback outside the probe's free RAM";
-  if (c->marker && !in_vmx_ram(c->marker, 1)) return "marker outside the probe's free RAM";
+  if (c->marker && !in_vmx_ram(c->marker, implicit ? 8 : 1)) return "marker outside the probe's free RAM";
   if ((c->cr4 & (1u << 22)) && !has_pku) return "CR4.PKE but the CPU has no PKU";
   if ((c->cr4 & (1u << 24))) return "CR4.PKS: the probe does not load IA32_PKRS for L2";
 
@@ -667,7 +689,10 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
   if (gcr4 & ~g1) return "the case's CR4 has a bit VMX non-root operation keeps clear";
 
   for (unsigned i = 0; i < c->nentries; ++i) wr(e[i].addr & ~PROBE_W4, (e[i].addr & PROBE_W4) ? 4 : 8, e[i].value);
-  if (c->marker) *(volatile u8 *)c->marker = PROBE_MARKER;
+  if (implicit && c->marker) /* the descriptor L2's LAR / MOV FS reads at LDT base va */
+    *(volatile u64 *)c->marker = kind == PROBE_WRITE ? PROBE_LDT_DESC_WRITE : PROBE_LDT_DESC_READ;
+  else if (c->marker)
+    *(volatile u8 *)c->marker = PROBE_MARKER;
 
   /* VMX on: CR0/CR4 fixed bits for L1 too */
   const u64 cr0 = rdcr0(), cr4 = rdcr4();
@@ -685,7 +710,8 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
     wrcr4(cr4);
     wrcr0(cr0);
     for (unsigned i = 0; i < c->nentries; ++i) wr(e[i].addr & ~PROBE_W4, (e[i].addr & PROBE_W4) ? 4 : 8, 0);
-    if (c->marker) *(volatile u8 *)c->marker = 0;
+    if (implicit && c->marker) *(volatile u64 *)c->marker = 0;
+    else if (c->marker) *(volatile u8 *)c->marker = 0;
     return "VMXON failed";
   }
   __asm__ volatile("vmclear %0; vmptrld %0" ::"m"(pa_vmcs) : "cc", "memory");
@@ -762,9 +788,9 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
     vmw(0x6806 + 2 * i, 0);
   }
   vmw(0x080c, 0);
-  vmw(0x480c, 0);
-  vmw(0x4820, 0x10000); /* LDTR unusable */
-  vmw(0x6812, 0);
+  vmw(0x480c, implicit ? 7 : 0);
+  vmw(0x4820, implicit ? 0x82 : 0x10000); /* implicit: an LDT of one descriptor at va (else unusable) */
+  vmw(0x6812, implicit ? c->va : 0);
   vmw(0x080e, 0x18);
   vmw(0x480e, 0x67);
   vmw(0x4822, 0x8b); /* busy TSS, present */
@@ -804,6 +830,7 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
   wrcr0(cr0);
   /* a read reports the byte it read; a write, what the landing spot holds now */
   res->al = c->kind == PROBE_WRITE ? (c->marker ? *(volatile u8 *)c->marker : 0) : (u8)rax;
+  if (implicit && kind == PROBE_WRITE) res->al = c->marker ? *(volatile u8 *)(c->marker + 5) : 0;
   res->nreadback = (u8)c->nreadback;
   for (unsigned i = 0; i < c->nreadback; ++i) {
     const unsigned w = (rb[i] & PROBE_W4) ? 4 : 8;
@@ -814,7 +841,8 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
     changed[i] = (u16)((x & 0xfff) | ((x >> 12) ? 0x8000 : 0));
   }
   for (unsigned i = 0; i < c->nentries; ++i) wr(e[i].addr & ~PROBE_W4, (e[i].addr & PROBE_W4) ? 4 : 8, 0);
-  if (c->marker) *(volatile u8 *)c->marker = 0;
+  if (implicit && c->marker) *(volatile u64 *)c->marker = 0;
+  else if (c->marker) *(volatile u8 *)c->marker = 0;
   return 0;
 }
 

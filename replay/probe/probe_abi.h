@@ -31,7 +31,7 @@
 #endif
 
 #define PROBE_MAGIC 0x45424f5250554d4dULL /* "MMUPROBE" */
-#define PROBE_VERSION 2u /* 2: probe_vmx.gdtr_base */
+#define PROBE_VERSION 3u /* 2: probe_vmx.gdtr_base; 3: PROBE_IMPLICIT */
 
 /* ---- physical memory map of the probe (identity-mapped at home) ---- */
 #define PROBE_IMAGE_BASE 0x7c00u
@@ -84,6 +84,17 @@
  * IA32_PL3_SSP). The landing spot holds the return address (8 or 4 bytes) the
  * RET also pops from the data stack: a read elsewhere is a #CP. */
 #define PROBE_SS_READ 4
+/* Implicit supervisor-mode accesses (SDM 3A 4.6), or'ed into a read or write
+ * kind: the LDT (selector PROBE_SEL_LDT in the window's GDT) is based at the
+ * case's va; a read is LAR of LDT selector 7 (reads the descriptor there), a
+ * write MOV FS of it (sets the descriptor's accessed flag, 3A 3.4.5.1). The
+ * host's marker is the landing spot of the 8-byte descriptor, which the probe
+ * fills with PROBE_LDT_DESC_READ/WRITE (flat data, DPL 3; A set / clear). */
+#define PROBE_IMPLICIT 0x20
+#define PROBE_SEL_LDT 0x80
+#define PROBE_LDT_DESC_READ 0x00cff3000000ffffULL
+#define PROBE_LDT_DESC_WRITE 0x00cff2000000ffffULL
+#define PROBE_LDT_ACCESSED 0xf3u /* the descriptor's access byte with A set */
 /* Self-test kinds (tests of the runner's hang/crash handling only) */
 #define PROBE_SELFTEST_CRASH 0x80
 #define PROBE_SELFTEST_HANG 0x81
