@@ -52,8 +52,8 @@ std::vector<mmu::Case> random_oracle_cases(probe::Emulator e, std::size_t n, std
   fuzz::DecodeOptions opt;
   if (e == probe::Emulator::qemu) shape = fuzz::Shape::guest;  // QEMU TCG has no VMX
   opt.shape = shape;
-  // Shadow-stack accesses: the probe runs them (WRSS at CPL 0 and 3) only on
-  // Bochs (QEMU 7.2 TCG has no CET) and only for guest paging.
+  // Shadow-stack accesses: the probe runs them (writes at CPL 0 and 3, reads
+  // at CPL 3) only on Bochs (QEMU 7.2 TCG has no CET) and only for guest paging.
   opt.shadow_stack = e == probe::Emulator::bochs && shape == fuzz::Shape::guest;
   opt.cr4_clear = mmu::cr4::VMXE | mmu::cr4::SMXE | mmu::cr4::UINTR | mmu::cr4::KL;
   if (e == probe::Emulator::bochs) opt.cr4_clear |= mmu::cr4::LA57 | mmu::cr4::PKS;
