@@ -48,6 +48,9 @@ class Walker {
     v_.outcome.has_ept = ept_ != nullptr;
   }
 
+  // pk.wd-ss-open: the walk where WD blocks shadow-stack writes too.
+  void wd_blocks_shadow_stack() { wd_blocks_shadow_stack_ = true; }
+
   const Verdict& run() {
     switch (mode_) {
       case PagingMode::none: return walk_none();
@@ -519,7 +522,7 @@ class Walker {
         const bool wd = test(reg, 2 * static_cast<unsigned>(pkey) + 1);
         check(Rule::pk_ad, ad, bits(62, 59));
         if (ad) pk_rule = Rule::pk_ad;
-        if (write_ && !shadow_stack_) {
+        if (write_ && (!shadow_stack_ || wd_blocks_shadow_stack_)) {
           const bool wd_blocks = wd && (user_ || wp);
           check(Rule::pk_wd, wd_blocks, bits(62, 59));
           if (wd_blocks && pk_rule == Rule::none) pk_rule = Rule::pk_wd;
@@ -568,6 +571,7 @@ class Walker {
   Trace* trace_;
   const PagingMode mode_;
   const bool user_, write_, fetch_, shadow_stack_;
+  bool wd_blocks_shadow_stack_ = false;
   const bool nxe_;  // XD is honoured: PAE/4-level/5-level with EFER.NXE = 1
   const unsigned M_;
   const EptState* ept_;  // null: no EPT
@@ -593,6 +597,21 @@ void evaluate_into(const Case& c, Verdict& out, Trace* trace) {
   out.qualification_dont_care = 0;
   out.alternatives.clear();
   Walker(c, out, trace).run();
+  // pk.wd-ss-open (docs/rules.md, "Decisions"): the reference reads SDM 4.6.2
+  // as WD not applying to shadow-stack writes; until that is confirmed the
+  // outcome where it does apply is allowed too.
+  const PagingMode mode = paging_mode(c.cpu);
+  const bool keys = (c.cpu.cr4 & (cr4::PKE | cr4::PKS)) && (mode == PagingMode::level4 || mode == PagingMode::level5);
+  if (c.access.shadow_stack && c.access.kind == AccessKind::write && keys) {
+    Verdict alt;
+    Walker w(c, alt, nullptr);
+    w.wd_blocks_shadow_stack();
+    w.run();
+    if (!(alt.outcome == o)) {
+      out.alternatives.push_back(std::move(alt));
+      if (trace) trace->check(Rule::pk_wd_ss_open, true);
+    }
+  }
 }
 
 Verdict evaluate(const Case& c, Trace* trace) {

@@ -62,6 +62,7 @@ constexpr std::array<RuleInfo, static_cast<std::size_t>(Rule::count_)> kRules{{
     {R::nested_guest_ad_write, "nested.guest-ad-write", "3C 29.3.3.2, 4.8", "the guest's A/D updates are data writes to guest-physical addresses, checked by EPT", false},
     {R::nested_pdpte_load, "nested.pdpte-load", "3C 29.3.3.2, 4.4.1", "PAE guest: PDPTE loads translate through EPT as reads; a violation there has GLA-valid = 0", false},
     {R::nested_order_open, "nested.order-open", "4.8, 3C 29.3.3.2", "whether a guest A/D update that EPT forbids is made as the walk goes or at its end is not architectural: both exits allowed", true},
+    {R::pk_wd_ss_open, "pk.wd-ss-open", "4.6.2, 4.6.1 (CET)", "whether WDi blocks a shadow-stack write is not confirmed: the reference reads that it does not, and allows the outcome where it does", true},
 }};
 
 }  // namespace

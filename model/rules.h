@@ -65,6 +65,7 @@ enum class Rule : unsigned char {
   nested_guest_ad_write, // guest A/D updates are EPT data writes
   nested_pdpte_load,     // PAE guest: PDPTE loads go through EPT as reads, GLA not valid
   nested_order_open,     // guest A update vs a later guest fault: order not architectural
+  pk_wd_ss_open,         // whether WD blocks a shadow-stack write: unconfirmed, both allowed
   count_
 };
 

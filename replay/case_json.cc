@@ -310,7 +310,7 @@ mmu::Verdict verdict_from_json(const json& j, const std::string& p) {
   mmu::Outcome& o = v.outcome;
   const json& kind = *member(j, p, "outcome", true);
   if (kind == "ok") {
-    only_keys(j, p, {"outcome", "pa", "page_size", "gpa", "ept_page_size", "writes"});
+    only_keys(j, p, {"outcome", "pa", "page_size", "gpa", "ept_page_size", "writes", "alternatives"});
     o.kind = mmu::OutcomeKind::ok;
     o.pa = get_u64(j, p, "pa", std::nullopt);
     o.page_size = get_u64(j, p, "page_size", std::nullopt);
