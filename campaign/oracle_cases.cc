@@ -52,9 +52,10 @@ std::vector<mmu::Case> random_oracle_cases(probe::Emulator e, std::size_t n, std
   fuzz::DecodeOptions opt;
   if (e == probe::Emulator::qemu) shape = fuzz::Shape::guest;  // QEMU TCG has no VMX
   opt.shape = shape;
-  // Shadow-stack accesses: the probe runs them (writes at CPL 0 and 3, reads
-  // at CPL 3) only on Bochs (QEMU 7.2 TCG has no CET) and only for guest paging.
-  opt.shadow_stack = e == probe::Emulator::bochs && shape == fuzz::Shape::guest;
+  // Shadow-stack accesses: the probe runs them only on Bochs (QEMU 7.2 TCG
+  // has no CET): for guest paging writes at CPL 0 and 3 and reads at CPL 3,
+  // under EPT reads and writes at every CPL (docs/hardware.md).
+  opt.shadow_stack = e == probe::Emulator::bochs;
   opt.cr4_clear = mmu::cr4::VMXE | mmu::cr4::SMXE | mmu::cr4::UINTR | mmu::cr4::KL;
   if (e == probe::Emulator::bochs) opt.cr4_clear |= mmu::cr4::LA57 | mmu::cr4::PKS;
   if (e == probe::Emulator::qemu) opt.cr4_clear |= mmu::cr4::CET;
@@ -66,7 +67,10 @@ std::vector<mmu::Case> random_oracle_cases(probe::Emulator e, std::size_t n, std
     mmu::Case c = fuzz::decode(bytes, opt);
     // (implicit accesses stay: the probe stages reads and writes as LAR / MOV
     // FS through an LDT at the address; the decoder draws no implicit fetch)
-    if (c.access.shadow_stack) c.access.addr &= ~mmu::u64{7};  // WRSS needs an aligned address (#GP otherwise)
+    if (c.access.shadow_stack) {
+      c.access.addr &= ~mmu::u64{7};  // WRSS needs an aligned address (#GP otherwise)
+      c.access.implicit = false;      // the probe stages no implicit shadow-stack access
+    }
     c.cpu.efer &= mmu::efer::SCE | mmu::efer::LME | mmu::efer::LMA | mmu::efer::NXE;
     c.cpu.rflags &= ~mmu::rflags::VM;
     c.history.clear();

@@ -78,6 +78,7 @@ struct Prepared {
   std::uint64_t l2_after_cr3_rip_off = 0;     // 32-bit/4-level, L2 loads CR3: the nop after the MOV
   std::uint64_t l2_iret_rip_off = 0;          // L2 loads CR3, then IRETs to the case's CPL: the IRET's offset
   std::uint64_t l2_entry_off = 0;             // L2's first instruction, from window_gla (SYSENTER path: the user page)
+  std::uint64_t l2_ss_return_off = 0;         // a shadow-stack read: where its RET returns to (the VMCALL)
 };
 
 // Why the implicit access of `c` cannot be staged (LAR / MOV FS through an

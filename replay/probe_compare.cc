@@ -11,6 +11,18 @@
 #include "replay/replay.h"
 
 namespace mmucheck::probe {
+namespace {
+
+std::string access_class(const mmu::Access& a) {
+  const std::string_view kind = a.kind == mmu::AccessKind::read    ? "read"
+                                : a.kind == mmu::AccessKind::write ? "write"
+                                                                   : "fetch";
+  if (a.shadow_stack) return fmt::format("shadow-stack {}", kind);
+  if (a.implicit) return fmt::format("implicit {}", kind);
+  return std::string(kind);
+}
+
+}  // namespace
 
 OracleReport compare_with_reference(Runner& runner, std::span<const mmu::Case* const> cases) {
   OracleReport rep;
@@ -33,6 +45,7 @@ OracleReport compare_with_reference(Runner& runner, std::span<const mmu::Case* c
     ++rep.compared;
     mmu::Trace trace;
     const mmu::Verdict ref = mmu::reference::evaluate(*cases[i], &trace);
+    ++rep.compared_by_access[access_class(cases[i]->access)][std::string(mmu::outcome_kind_name(ref.outcome.kind))];
     if (r.status == CaseResult::Status::hang || r.status == CaseResult::Status::crash) {
       const bool hang = r.status == CaseResult::Status::hang;
       ++(hang ? rep.hang : rep.crash);
@@ -85,6 +98,14 @@ std::string report_text(const OracleReport& r, std::size_t max_findings) {
     s += "known deviations:\n";
     for (const auto& [id, n] : r.known_by_id) s += fmt::format("  {:<60} {}\n", id, n);
   }
+  if (!r.compared_by_access.empty()) {
+    s += "compared, by access (the reference's outcome):\n";
+    for (const auto& [access, kinds] : r.compared_by_access) {
+      std::string line;
+      for (const auto& [kind, n] : kinds) line += fmt::format("{}{} {}", line.empty() ? "" : ", ", kind, n);
+      s += fmt::format("  {:<22} {}\n", access, line);
+    }
+  }
   if (!r.unsupported_by_reason.empty()) {
     s += "unsupported:\n";
     for (const auto& [why, n] : r.unsupported_by_reason) s += fmt::format("  {:<100} {}\n", why.substr(0, 100), n);
@@ -113,6 +134,7 @@ nlohmann::json report_json(const OracleReport& r) {
                    {"cases_run", r.stats.cases_run}};
   j["known_by_id"] = r.known_by_id;
   j["unsupported_by_reason"] = r.unsupported_by_reason;
+  j["compared_by_access"] = r.compared_by_access;
   nlohmann::json fs = nlohmann::json::array();
   for (const Finding& f : r.findings) {
     nlohmann::json x{{"index", f.index}, {"kind", f.kind}, {"detail", f.detail}, {"reference", verdict_to_json(f.reference)}};

@@ -34,6 +34,9 @@ struct OracleReport {
   std::size_t cases = 0, compared = 0, agree = 0, known = 0, diverge = 0, unexpected = 0, hang = 0, crash = 0,
               unsupported = 0;
   std::map<std::string, std::size_t> known_by_id, unsupported_by_reason;
+  // compared cases by access ("shadow-stack write", "implicit read", "fetch",
+  // ...) and the reference's outcome kind: what the comparison exercised
+  std::map<std::string, std::map<std::string, std::size_t>> compared_by_access;
   std::vector<Finding> findings;
   std::vector<std::pair<std::size_t, std::string>> known_cases;  // index, deviation ids ("a+b")
   double seconds = 0;

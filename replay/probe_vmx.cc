@@ -82,9 +82,8 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     return p;
   };
   if (!cpu.vmx) return unsupported(fmt::format("{} has no VMX with EPT", cpu.name));
-  if (c.access.shadow_stack)
-    return unsupported("shadow-stack accesses under EPT are not run by the probe (it runs them for guest paging only: "
-                       "L2 would need CR4.CET, the VMCS's guest CET state and WRSS/RET code of its own)");
+  if (c.access.shadow_stack && c.access.implicit)
+    return unsupported("implicit shadow-stack accesses are not run by the probe");
   if (auto why = implicit_unstageable(c)) return unsupported(*why);
   if (c.cpu.rflags & mmu::rflags::VM) return unsupported("virtual-8086 mode is not run by the probe");
   if (auto why = cpu_mismatch(c, cpu)) return unsupported(*why);
@@ -99,6 +98,21 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     return unsupported(fmt::format("EPTP page-walk length {}: the VM entry would fail", ept.levels()));
   if (mode == PagingMode::none && va > 0xffffffffu)
     return unsupported("paging off with an address above 4 GiB");
+  // Shadow-stack accesses: L2 runs WRSS, or a RET with SSP = va (probe.c
+  // loads SSP and IA32_S_CET from the VMCS), at the case's CPL.
+  const unsigned ss_bytes = mode == PagingMode::level4 ? 8 : 4;  // a shadow-stack entry in L2's mode
+  if (c.access.shadow_stack) {
+    const bool write = c.access.kind == mmu::AccessKind::write;
+    if (va & (ss_bytes - 1))
+      return unsupported(write ? fmt::format("WRSS{} needs a {}-byte aligned address", ss_bytes == 8 ? "Q" : "D", ss_bytes)
+                               : fmt::format("shadow-stack reads are run only at {}-byte aligned addresses (VM entry "
+                                             "loads SSP = the address; the RET pops its landing value there)",
+                                             ss_bytes));
+    if (!write && ss_bytes == 8 && mmu::sign_extend(va, 47) != va)
+      return unsupported("a non-canonical shadow-stack read: VM entry refuses a non-canonical guest SSP");
+    if (!write && s.cpl == 3 && (s.cr4 & mmu::cr4::PKE) && (s.pkru & 1) && ss_bytes == 8)
+      return unsupported("PKRU forbids reads with key 0: the probe's RET reads its data stack on L2's user code page");
+  }
 
   // ---- the guest's walk, as its structure says; the guest-physical pages it touches ----
   std::vector<GuestStep> steps;
@@ -399,8 +413,9 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   if (guest_leaf) {
     if (const auto h = hpa_of(gpa_final)) {
       marker = *h;
+      const unsigned landing_bytes = c.access.shadow_stack ? ss_bytes : 1;
       for (const auto& [a, vw] : written)
-        if (marker >= a && marker < a + vw.second)
+        if (marker < a + vw.second && a < marker + landing_bytes)
           return unsupported("the access's landing byte is also a paging-structure entry");
     } else if (!fail.empty()) {
       return unsupported(fail);
@@ -430,6 +445,12 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     if (global_cr3 && mode == PagingMode::level4 && (s.cr3 & mask(62, M)))
       return unsupported("a CR3 with a reserved bit: L2's MOV to CR3 would #GP");
   }
+
+  if (c.access.shadow_stack && (pae_cr3 || global_cr3) &&
+      (c.access.kind != mmu::AccessKind::write || s.cpl != 0))
+    return unsupported("a shadow-stack access where L2 loads CR3 itself is run only as a write at CPL 0: the RET of "
+                       "a read would read its data stack through the case's tables, and the way to CPL 1-3 (SYSEXIT, "
+                       "IRET) would itself use the shadow stack");
 
   // ---- the window: an EPT slot no walk of the case reads ----
   // EPT-only cases run L2 with the probe's 4-level tables
@@ -547,11 +568,26 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   static constexpr std::uint8_t kIRead[] = {0xb9, 7, 0, 0, 0, 0x0f, 0x02, 0xc1, 0xc1, 0xe8, 0x08, 0x0f, 0x01, 0xc1, 0xf4, 0xf4};
   static constexpr std::uint8_t kIWrite[] = {0xb9, 7, 0, 0, 0, 0x8e, 0xe1, 0x0f, 0x01, 0xc1, 0xf4, 0xf4, 0xf4, 0xf4, 0xf4, 0xf4};
   const bool implicit = c.access.implicit;
+  // Shadow-stack writes: mov eax, the write mark; wrssd [edi], eax / wrssq
+  // [rdi], rax; vmcall; hlt (probe.c turns on WRSS for L2's CPL)
+  static constexpr std::uint8_t kWrss32[] = {0xb8, PROBE_WRITE_MARK, 0, 0, 0, 0x0f, 0x38, 0xf6, 0x07, 0x0f, 0x01, 0xc1, 0xf4};
+  static constexpr std::uint8_t kWrss64[] = {0xb8, PROBE_WRITE_MARK, 0, 0, 0, 0x48, 0x0f, 0x38, 0xf6, 0x07, 0x0f, 0x01, 0xc1, 0xf4};
+  const bool ss_write = c.access.shadow_stack && c.access.kind == mmu::AccessKind::write;
+  auto imm = [](std::vector<std::uint8_t>& to, u64 v, unsigned n) {
+    for (unsigned k = 0; k < n; ++k) to.push_back(static_cast<std::uint8_t>(v >> 8 * k));
+  };
+  auto put_code = [&](unsigned page, std::vector<std::uint8_t>& bytes) {
+    bytes.resize((bytes.size() + 7) & ~std::size_t{7});
+    bool ok = true;
+    for (std::size_t i = 0; i < bytes.size(); i += 8) {
+      u64 q = 0;
+      std::memcpy(&q, bytes.data() + i, 8);
+      ok = ok && put(page, i / 8, q, 8);
+    }
+    return ok;
+  };
   if (pae_cr3 || global_cr3) {
     std::vector<std::uint8_t> code, user_code;
-    auto imm = [](std::vector<std::uint8_t>& to, u64 v, unsigned n) {
-      for (unsigned k = 0; k < n; ++k) to.push_back(static_cast<std::uint8_t>(v >> 8 * k));
-    };
     const u64 cr3v = s.cr3 & ~(u64{1} << 63);
     const u64 frame = data_linear + kIretFrame;
     auto mov_sp = [&] {  // mov esp, imm32 / mov rsp, imm64
@@ -635,23 +671,19 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     // non-canonical address's #GP into #SS)
     std::vector<std::uint8_t>& at = sysexit || sysenter ? user_code : code;
     if (iret && !long_cr3 && c.access.kind != mmu::AccessKind::fetch && !implicit) at.push_back(0x36);
-    if (implicit && wr) at.insert(at.end(), std::begin(kIWrite), std::end(kIWrite));
+    if (ss_write && ia32e_l2) at.insert(at.end(), std::begin(kWrss64), std::end(kWrss64));  // (CPL 0 only, above)
+    else if (ss_write) at.insert(at.end(), std::begin(kWrss32), std::end(kWrss32));
+    else if (implicit && wr) at.insert(at.end(), std::begin(kIWrite), std::end(kIWrite));
     else if (implicit) at.insert(at.end(), std::begin(kIRead), std::end(kIRead));
     else if (wr) at.insert(at.end(), std::begin(kWrite), std::end(kWrite));
     else if (rd_) at.insert(at.end(), std::begin(kRead), std::end(kRead));
     else at.insert(at.end(), {0xff, 0xe7});  // jmp edi/rdi
-    auto put_code = [&](unsigned page, std::vector<std::uint8_t>& bytes) {
-      bytes.resize((bytes.size() + 7) & ~std::size_t{7});
-      for (std::size_t i = 0; i < bytes.size(); i += 8) {
-        u64 q = 0;
-        std::memcpy(&q, bytes.data() + i, 8);
-        put(page, i / 8, q, 8);
-      }
-    };
     put_code(0, code);
     if (sysexit) put_code(5, user_code);  // the CPL-3 part on its own, user page
     if (sysenter) put_code(data_page, user_code);
     p.vmx_header.l2_loads_cr3 = 1;
+  } else if (c.access.shadow_stack) {
+    // written below, once L2's linear address of the code is known
   } else if (implicit) {
     const std::uint8_t* bytes = c.access.kind == mmu::AccessKind::write ? kIWrite : kIRead;
     for (unsigned i = 0; i < 2; ++i) {
@@ -750,6 +782,28 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     if (!ok) return unsupported(fail);
   }
   p.window_gla = code_linear;
+  // Shadow-stack code, L2 at the case's CPL: WRSS; or a read: mov esp/rsp,
+  // data; ret. The RET pops the data stack (its slot on the code page, which
+  // L2 reads at its CPL) and the shadow stack at SSP = va, whose landing
+  // spot holds the same return address: it goes on to the VMCALL, or raises
+  // #CP when the shadow-stack read reached other memory.
+  if (c.access.shadow_stack && !(pae_cr3 || global_cr3)) {
+    std::vector<std::uint8_t> code;
+    if (ss_write) {
+      code.assign(ia32e_l2 ? std::begin(kWrss64) : std::begin(kWrss32), ia32e_l2 ? std::end(kWrss64) : std::end(kWrss32));
+    } else {
+      constexpr u64 kSsData = 0x800;
+      if (ia32e_l2) code.insert(code.end(), {0x48, 0xbc});
+      else code.push_back(0xbc);
+      imm(code, code_linear + kSsData, ia32e_l2 ? 8 : 4);
+      code.push_back(0xc3);
+      p.l2_ss_return_off = code.size();
+      code.insert(code.end(), {0x0f, 0x01, 0xc1, 0xf4});
+      const u64 target = code_linear + p.l2_ss_return_off;
+      if (!put(0, kSsData / 8, target, 8) || (marker && !write(marker, target, ss_bytes))) return unsupported(fail);
+    }
+    if (!put_code(0, code)) return unsupported(fail);
+  }
 
   // ---- readback: the guest entries and the case's EPT entries the walks use ----
   for (const auto& [g, h] : guest_at) {
@@ -781,11 +835,12 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
                                                        : mode == PagingMode::pae ? PROBE_MODE_PAE
                                                                                  : PROBE_MODE_32));
   h.kind = c.access.kind == mmu::AccessKind::read ? PROBE_READ : c.access.kind == mmu::AccessKind::write ? PROBE_WRITE : PROBE_FETCH;
+  if (c.access.shadow_stack) h.kind = ss_write ? PROBE_SS_WRITE : PROBE_SS_READ;
   if (c.access.implicit) h.kind |= PROBE_IMPLICIT;
   h.cpl = static_cast<std::uint8_t>(sysexit || iret ? 0 : s.cpl);  // VM entry's CPL
   h.pkru = s.pkru;
   h.va = va;
-  h.marker = marker;
+  h.marker = c.access.shadow_stack && !ss_write ? 0 : marker;  // a read's landing value is an entry, written above
   h.rflags = mmu::rflags::FIXED1 | (s.rflags & mmu::rflags::AC);
   if (mode == PagingMode::none) {
     h.cr0 = mmu::cr0::PE | mmu::cr0::ET | mmu::cr0::NE | mmu::cr0::PG;
@@ -895,8 +950,10 @@ Observed observe_vmx(const Prepared& p, const VmxResult& r) {
       if (p.header.kind == PROBE_FETCH) return unexpected("a fetch case reached the probe's VMCALL");
       if (p.header.kind == PROBE_READ && w.al != PROBE_MARKER)
         return unexpected(fmt::format("the access read {:#x}, not the landing byte: it reached another address", w.al));
-      if (p.header.kind == PROBE_WRITE && w.al != PROBE_WRITE_MARK)
+      if ((p.header.kind == PROBE_WRITE || p.header.kind == PROBE_SS_WRITE) && w.al != PROBE_WRITE_MARK)
         return unexpected("the write did not reach the landing byte: it went to another address");
+      if (p.header.kind == PROBE_SS_READ && w.rip != p.window_gla + p.l2_ss_return_off)
+        return unexpected(fmt::format("the shadow-stack read's RET went to {:#x}, not to the probe's VMCALL", w.rip));
       if ((p.header.kind & PROBE_IMPLICIT) && w.al != PROBE_LDT_ACCESSED)
         return unexpected(fmt::format("the implicit access ended with access byte {:#x}, not the landing descriptor's "
                                       "{:#x}: it reached another address",
@@ -938,6 +995,10 @@ Observed observe_vmx(const Prepared& p, const VmxResult& r) {
         out.gp_reason = mmu::GpReason::non_canonical;
         return o;
       }
+      if (vector == 21 && p.header.kind == PROBE_SS_READ)
+        return unexpected(fmt::format("#CP (error code {:#x}): the shadow-stack read got another value than the "
+                                      "landing spot's return address, so it reached another address",
+                                      w.intr_error));
       return unexpected(fmt::format("exception {} (error code {:#x}) in L2 at {:#x}", vector, w.intr_error, w.rip));
     }
     case PROBE_EXIT_EPT_VIOLATION:

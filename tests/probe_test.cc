@@ -888,6 +888,89 @@ TEST(ProbeShadowStack, SaysWhyItCannotRunACase) {
   EXPECT_EQ(prepare(c, bochs_model()).header.kind, PROBE_SS_READ);
 }
 
+// shadow_stack_write() under EPT: 2-MByte EPT pages map the guest's tables
+// (0x7f000000) and the data page's region (0x1200000, `data_ept` its flags).
+mmu::Case nested_shadow_stack(mmu::PagingMode mode, u64 leaf, unsigned cpl, mmu::AccessKind kind,
+                              u64 data_ept = 0xb7) {
+  mmu::Case c = shadow_stack_write(mode, leaf, cpl);
+  c.access.kind = kind;
+  mmu::EptState e;
+  e.eptp = 0x50000 | mmu::eptp::WB | mmu::eptp::WALK4;
+  e.features = bochs_model().ept_features;
+  e.memory.set(0x50000, 0x51007);
+  e.memory.set(0x51000, 0x52007);                       // GPA 0-1 GiB
+  e.memory.set(0x51008, 0x53007);                       // GPA 1-2 GiB
+  e.memory.set(0x52000 + 8 * 9, 0x1200000 | data_ept);  // the data page's 2 MiB
+  e.memory.set(0x53000 + 8 * 0x1f8, 0x7f0000b7);        // the guest's tables, RWX WB
+  c.ept = e;
+  return c;
+}
+
+// Shadow-stack accesses under EPT on Bochs (L2 runs WRSS, or a RET with SSP
+// at the address, with the VMCS's guest CET state): user and supervisor
+// writes and reads complete on shadow-stack pages of their mode -- at CPL 1
+// and 2 too, and supervisor reads, which guest paging cannot stage -- fault
+// with SS in the error code elsewhere, and meet EPT's write permission (an
+// EPT violation whose qualification says shadow-stack access, bit 13).
+TEST(ProbeShadowStack, RunsShadowStackAccessesUnderEptOnBochs) {
+  Runner bochs(Emulator::bochs);
+  if (auto why = bochs.unavailable()) GTEST_SKIP() << *why;
+  using mmu::PagingMode;
+  using K = mmu::AccessKind;
+  using mmu::OutcomeKind;
+  using mmu::pferr::P, mmu::pferr::W, mmu::pferr::U, mmu::pferr::SS;
+  struct Want {
+    mmu::Case c;
+    OutcomeKind kind;
+    u64 error_code = 0;
+  };
+  std::vector<Want> want;
+  for (PagingMode m : {PagingMode::level4, PagingMode::bit32, PagingMode::pae}) {
+    want.push_back({nested_shadow_stack(m, 0x1234045, 3, K::write), OutcomeKind::ok});
+    want.push_back({nested_shadow_stack(m, 0x1234067, 3, K::write), OutcomeKind::page_fault, P | W | U | SS});
+    want.push_back({nested_shadow_stack(m, 0x1234045, 3, K::write, 0xb5), OutcomeKind::ept_violation});
+    for (unsigned cpl : {0u, 1u, 2u})
+      want.push_back({nested_shadow_stack(m, 0x1234041, cpl, K::write), OutcomeKind::ok});
+    want.push_back({nested_shadow_stack(m, 0x1234045, 0, K::write), OutcomeKind::page_fault, P | W | SS});
+    want.push_back({nested_shadow_stack(m, 0x1234045, 3, K::read), OutcomeKind::ok});
+    want.push_back({nested_shadow_stack(m, 0x1234041, 3, K::read), OutcomeKind::page_fault, P | U | SS});
+    want.push_back({nested_shadow_stack(m, 0x1234041, 0, K::read), OutcomeKind::ok});
+    want.push_back({nested_shadow_stack(m, 0x1234041, 2, K::read, 0xb4), OutcomeKind::ept_violation});
+  }
+  std::vector<mmu::Case> cases;
+  for (const Want& w : want) cases.push_back(w.c);
+  const auto got = run_agreeing(bochs, cases);
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(got[i].outcome.kind, want[i].kind) << i;
+    if (want[i].kind == OutcomeKind::page_fault) EXPECT_EQ(got[i].outcome.error_code, want[i].error_code) << i;
+    if (want[i].kind == OutcomeKind::ept_violation)
+      EXPECT_TRUE(got[i].outcome.qualification & mmu::eptq::SHADOW_STACK) << i;
+  }
+}
+
+TEST(ProbeShadowStack, SaysWhyItCannotRunOneUnderEpt) {
+  using K = mmu::AccessKind;
+  mmu::Case c = nested_shadow_stack(mmu::PagingMode::level4, 0x1234045, 3, K::write);
+  Prepared p = prepare(c, bochs_model());
+  ASSERT_FALSE(p.unsupported) << *p.unsupported;
+  EXPECT_EQ(p.header.kind, PROBE_SS_WRITE);
+  c.access.addr += 4;
+  EXPECT_NE(prepare(c, bochs_model()).unsupported->find("8-byte aligned"), std::string::npos);
+  c = nested_shadow_stack(mmu::PagingMode::level4, 0x1234045, 3, K::read);
+  p = prepare(c, bochs_model());
+  ASSERT_FALSE(p.unsupported) << *p.unsupported;
+  EXPECT_EQ(p.header.kind, PROBE_SS_READ);
+  EXPECT_EQ(p.header.marker, 0u);  // the landing spot holds the RET's return address, written as an entry
+  c.access.implicit = true;
+  EXPECT_NE(prepare(c, bochs_model()).unsupported->find("implicit shadow-stack"), std::string::npos);
+  // where L2 loads CR3 itself (the guest's tables not mapped by EPT), only writes at CPL 0 run
+  c = nested_shadow_stack(mmu::PagingMode::level4, 0x1234041, 0, K::write);
+  c.ept->memory.set(0x53000 + 8 * 0x1f8, 0);
+  EXPECT_FALSE(prepare(c, bochs_model()).unsupported);
+  c.access.kind = K::read;
+  EXPECT_NE(prepare(c, bochs_model()).unsupported->find("loads CR3 itself"), std::string::npos);
+}
+
 // Where L2 loads CR3 itself (PAE PDPTEs through EPT), at CPL 0, 3 (SYSEXIT)
 // and 1/2 (IRET): implicit reads and writes of a supervisor page complete.
 TEST(ProbeImplicit, RunsImplicitAccessesWhereL2LoadsCr3OnBochs) {

@@ -656,7 +656,11 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
     return "VMX case: L2 paging mode not staged";
   const int implicit = (c->kind & PROBE_IMPLICIT) != 0;
   const unsigned kind = c->kind & ~PROBE_IMPLICIT;
-  if (kind > (implicit ? PROBE_WRITE : PROBE_FETCH) || c->cpl > 3) return "bad kind or cpl";
+  if (kind > (implicit ? PROBE_WRITE : PROBE_SS_READ) || c->cpl > 3) return "bad kind or cpl";
+  /* shadow-stack kinds: WRSS or a RET with SSP = va; L2 gets IA32_S_CET and
+     SSP from the VMCS ("load CET state"), IA32_U_CET from L1 (not switched) */
+  const int sstk = c->kind == PROBE_SS_WRITE || c->kind == PROBE_SS_READ;
+  if (sstk && (!has_shstk || !(c->cr4 & (1u << 23)))) return "shadow-stack access without CET shadow stacks (CPUID, CR4.CET)";
   if (c->nreadback > PROBE_MAX_READBACK_VMX) return "too many readback entries";
   const char *why = vmx_probe();
   if (why) return why;
@@ -681,6 +685,7 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
     return "secondary processor-based controls (EPT)";
   if (!ctl(ctl_exit, (1u << 9) | (1u << 21), &exitc)) return "VM-exit controls (host address size, load EFER)";
   if (!ctl(ctl_entry, (lm ? 1u << 9 : 0) | (1u << 15), &entryc)) return "VM-entry controls (IA-32e guest, load EFER)";
+  if (sstk && !ctl(ctl_entry, entryc | (1u << 20), &entryc)) return "VM-entry controls (load CET state)";
   /* L2's CR0/CR4 must meet VMX's fixed bits; a case that needs otherwise cannot run */
   const u64 f0 = rdmsr(MSR_VMX_CR0_FIXED0), f1 = rdmsr(MSR_VMX_CR0_FIXED1);
   const u64 g0 = rdmsr(MSR_VMX_CR4_FIXED0), g1 = rdmsr(MSR_VMX_CR4_FIXED1);
@@ -805,6 +810,12 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
   vmw(0x6822, 0);
   vmw(0x6824, 0);
   vmw(0x6826, v->sysenter_eip);
+  if (sstk) { /* CET state for L2: supervisor shadow stacks and WRSS on below CPL 3; SSP = va for a read */
+    vmw(0x6828, c->cpl < 3 ? 3 : 0);
+    vmw(0x682a, c->kind == PROBE_SS_READ ? c->va : 0);
+    vmw(0x682c, 0);
+  }
+  if (sstk && c->cpl == 3) wrmsr(0x6a0u, 3); /* IA32_U_CET: SH_STK_EN | WR_SHSTK_EN */
   u64 rax = 0;
   /* PKRU is not switched by VMX: L2 gets the case's, loaded at the last moment */
   const u64 pk = (c->cr4 & (1u << 22)) ? (1ull << 32) | c->pkru : 0;
@@ -826,10 +837,14 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
     res->intr_error = (u32)vmr(0x4406);
   }
   __asm__ volatile("vmclear %0; vmxoff" ::"m"(pa_vmcs) : "cc", "memory");
+  if (sstk) { /* no exit control loads the host's CET state: L2's IA32_S_CET stays in the MSR */
+    wrmsr(0x6a0u, 0);
+    wrmsr(0x6a2u, 0);
+  }
   wrcr4(cr4);
   wrcr0(cr0);
   /* a read reports the byte it read; a write, what the landing spot holds now */
-  res->al = c->kind == PROBE_WRITE ? (c->marker ? *(volatile u8 *)c->marker : 0) : (u8)rax;
+  res->al = c->kind == PROBE_WRITE || c->kind == PROBE_SS_WRITE ? (c->marker ? *(volatile u8 *)c->marker : 0) : (u8)rax;
   if (implicit && kind == PROBE_WRITE) res->al = c->marker ? *(volatile u8 *)(c->marker + 5) : 0;
   res->nreadback = (u8)c->nreadback;
   for (unsigned i = 0; i < c->nreadback; ++i) {

@@ -31,7 +31,7 @@
 #endif
 
 #define PROBE_MAGIC 0x45424f5250554d4dULL /* "MMUPROBE" */
-#define PROBE_VERSION 3u /* 2: probe_vmx.gdtr_base; 3: PROBE_IMPLICIT */
+#define PROBE_VERSION 4u /* 2: probe_vmx.gdtr_base; 3: PROBE_IMPLICIT; 4: shadow-stack kinds in VMX cases */
 
 /* ---- physical memory map of the probe (identity-mapped at home) ---- */
 #define PROBE_IMAGE_BASE 0x7c00u
@@ -111,6 +111,10 @@
  * addresses are host-physical; PROBE_W4 in one marks a 4-byte guest entry
  * (32-bit paging). The host writes everything L2 needs (EPT tables, guest
  * tables, L2's code) as entries; the probe only runs VMX around them.
+ * Kinds: read, write, fetch, implicit read/write, and the shadow-stack kinds
+ * (L2's code does the WRSS or RET; the probe loads L2's IA32_S_CET = 3 below
+ * CPL 3 and SSP = va for a read through "load CET state", IA32_U_CET = 3 at
+ * CPL 3, and clears both MSRs after the exit).
  * Result: a 'V' frame (struct probe_vmx_wire, then changed[nreadback]). */
 #define PROBE_MODE_VMX 0x10u
 #define PROBE_W4 (1ull << 63)
