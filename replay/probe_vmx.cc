@@ -446,11 +446,9 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
       return unsupported("a CR3 with a reserved bit: L2's MOV to CR3 would #GP");
   }
 
-  if (c.access.shadow_stack && (pae_cr3 || global_cr3) &&
-      (c.access.kind != mmu::AccessKind::write || s.cpl != 0))
-    return unsupported("a shadow-stack access where L2 loads CR3 itself is run only as a write at CPL 0: the RET of "
-                       "a read would read its data stack through the case's tables, and the way to CPL 1-3 (SYSEXIT, "
-                       "IRET) would itself use the shadow stack");
+  if (c.access.shadow_stack && (pae_cr3 || global_cr3) && (s.cpl == 1 || s.cpl == 2))
+    return unsupported("a shadow-stack access at CPL 1/2 where L2 loads CR3 itself: the IRET from CPL 0 that takes L2 "
+                       "there would pop a frame from the supervisor shadow stack the access needs enabled");
 
   // ---- the window: an EPT slot no walk of the case reads ----
   // EPT-only cases run L2 with the probe's 4-level tables
@@ -586,15 +584,42 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     }
     return ok;
   };
+  // A shadow-stack read is mov esp/rsp, slot; ret; vmcall; hlt: the RET pops
+  // the data stack at the slot (on the page of its code, which L2 reads at
+  // its CPL) and the shadow stack at SSP = va, whose landing spot holds the
+  // same return address; it goes on to the VMCALL, or raises #CP when the
+  // shadow-stack read reached other memory.
+  const bool ss_read = c.access.shadow_stack && !ss_write;
+  constexpr u64 kSsData = 0x800;  // the data-stack slot's offset in that page
+  // mov <reg>, imm32 / REX.W mov <reg>, imm64 (`op` = 0xb8 + reg)
+  auto mov_imm = [&](std::vector<std::uint8_t>& to, std::uint8_t op, u64 v, bool wide) {
+    if (wide) to.push_back(0x48);
+    to.push_back(op);
+    imm(to, v, wide ? 8 : 4);
+  };
+  constexpr std::uint8_t kMovEax = 0xb8, kMovEcx = 0xb9, kMovEdx = 0xba, kMovEsp = 0xbc;
   if (pae_cr3 || global_cr3) {
     std::vector<std::uint8_t> code, user_code;
     const u64 cr3v = s.cr3 & ~(u64{1} << 63);
     const u64 frame = data_linear + kIretFrame;
-    auto mov_sp = [&] {  // mov esp, imm32 / mov rsp, imm64
-      if (long_cr3) code.insert(code.end(), {0x48, 0xbc});
-      else code.push_back(0xbc);
-      imm(code, frame, long_cr3 ? 8 : 4);
+    auto mov_sp = [&] { mov_imm(code, kMovEsp, frame, long_cr3); };
+    // the code that does the access: its window page and linear address
+    // (SYSEXIT/SYSENTER: the user page one page above the code)
+    const bool on_user_page = sysexit || sysenter;
+    const unsigned access_page = sysexit ? 5 : sysenter ? data_page : 0;
+    const u64 access_linear = code_base + (on_user_page ? 0x1000 : 0);
+    const u64 ss_slot = access_linear + kSsData;
+    // A shadow-stack read's data stack: at CPL 0 set before the MOV to CR3
+    // and, on a global page, read too, so that its translation is cached for
+    // data and kept (as for the IRET's frame below); at CPL 3 SYSEXIT loads
+    // ESP from ECX, and on the SYSENTER path L2 reads the slot at CPL 3 first.
+    auto read_slot = [&](std::vector<std::uint8_t>& to) {
+      mov_imm(to, kMovEsp, ss_slot, long_cr3);
+      if (long_cr3) to.insert(to.end(), {0x48, 0x8b, 0x04, 0x24});  // mov rax, [rsp]
+      else to.insert(to.end(), {0x8b, 0x04, 0x24});                  // mov eax, [esp]
     };
+    if (ss_read && !on_user_page) read_slot(code);
+    if (ss_read && sysenter) read_slot(user_code);
     if (iret && global_cr3) {
       // The IRET runs after the case's CR3 is loaded, whose tables cannot
       // map the frame and GDT: read them first, so that their page's global
@@ -604,9 +629,7 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
       else code.insert(code.end(), {0x8b, 0x04, 0x24});                  // mov eax, [esp]
     }
     // mov eax/rax, cr3-value; mov cr3, eax/rax
-    if (long_cr3) code.insert(code.end(), {0x48, 0xb8});
-    else code.push_back(0xb8);
-    imm(code, cr3v, long_cr3 ? 8 : 4);
+    mov_imm(code, kMovEax, cr3v, long_cr3);
     p.l2_cr3_gp_rip_off = code.size();
     code.insert(code.end(), {0x0f, 0x22, 0xd8});
     if (global_cr3) {
@@ -616,19 +639,18 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     p.vmx_header.cr3_target = cr3v;
     if (sysexit) {
       // mov edx, user code (window page 5, linear one page above); sysexit
-      code.push_back(0xba);
-      imm(code, code_base + 0x1000, 4);
+      mov_imm(code, kMovEdx, code_base + 0x1000, false);
+      if (ss_read) mov_imm(code, kMovEcx, ss_slot, false);
       code.insert(code.end(), {0x0f, 0x35});
     }
     if (sysenter) {
       // mov edx/rdx, the user page after its SYSENTER; sysexit (REX.W: to
       // 64-bit mode, CS = SYSENTER_CS + 32)
-      if (long_cr3) code.insert(code.end(), {0x48, 0xba});
-      else code.push_back(0xba);
-      imm(code, data_linear + 2, long_cr3 ? 8 : 4);
+      user_code.insert(user_code.end(), {0x0f, 0x34});  // sysenter: to the supervisor page at CPL 0
+      mov_imm(code, kMovEdx, data_linear + user_code.size(), long_cr3);
+      if (ss_read) mov_imm(code, kMovEcx, ss_slot, long_cr3);
       if (long_cr3) code.push_back(0x48);
       code.insert(code.end(), {0x0f, 0x35});
-      user_code.insert(user_code.end(), {0x0f, 0x34});  // sysenter: to the supervisor page at CPL 0
       p.vmx_header.sysenter_eip = code_base;
       p.l2_entry_off = 0x1000;
     }
@@ -671,8 +693,17 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     // non-canonical address's #GP into #SS)
     std::vector<std::uint8_t>& at = sysexit || sysenter ? user_code : code;
     if (iret && !long_cr3 && c.access.kind != mmu::AccessKind::fetch && !implicit) at.push_back(0x36);
-    if (ss_write && ia32e_l2) at.insert(at.end(), std::begin(kWrss64), std::end(kWrss64));  // (CPL 0 only, above)
+    if (ss_write && ia32e_l2) at.insert(at.end(), std::begin(kWrss64), std::end(kWrss64));
     else if (ss_write) at.insert(at.end(), std::begin(kWrss32), std::end(kWrss32));
+    else if (ss_read) {
+      at.push_back(0xc3);
+      const u64 ret_off = (on_user_page ? 0x1000 : 0) + at.size();
+      at.insert(at.end(), {0x0f, 0x01, 0xc1, 0xf4});
+      p.l2_ss_return_off = ret_off;
+      const u64 target = code_base + ret_off;
+      if (!put(access_page, kSsData / 8, target, 8) || (marker && !write(marker, target, ss_bytes)))
+        return unsupported(fail);
+    }
     else if (implicit && wr) at.insert(at.end(), std::begin(kIWrite), std::end(kIWrite));
     else if (implicit) at.insert(at.end(), std::begin(kIRead), std::end(kIRead));
     else if (wr) at.insert(at.end(), std::begin(kWrite), std::end(kWrite));
@@ -782,20 +813,13 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     if (!ok) return unsupported(fail);
   }
   p.window_gla = code_linear;
-  // Shadow-stack code, L2 at the case's CPL: WRSS; or a read: mov esp/rsp,
-  // data; ret. The RET pops the data stack (its slot on the code page, which
-  // L2 reads at its CPL) and the shadow stack at SSP = va, whose landing
-  // spot holds the same return address: it goes on to the VMCALL, or raises
-  // #CP when the shadow-stack read reached other memory.
+  // Shadow-stack code where L2 starts at the case's CPL (see ss_read above)
   if (c.access.shadow_stack && !(pae_cr3 || global_cr3)) {
     std::vector<std::uint8_t> code;
     if (ss_write) {
       code.assign(ia32e_l2 ? std::begin(kWrss64) : std::begin(kWrss32), ia32e_l2 ? std::end(kWrss64) : std::end(kWrss32));
     } else {
-      constexpr u64 kSsData = 0x800;
-      if (ia32e_l2) code.insert(code.end(), {0x48, 0xbc});
-      else code.push_back(0xbc);
-      imm(code, code_linear + kSsData, ia32e_l2 ? 8 : 4);
+      mov_imm(code, kMovEsp, code_linear + kSsData, ia32e_l2);
       code.push_back(0xc3);
       p.l2_ss_return_off = code.size();
       code.insert(code.end(), {0x0f, 0x01, 0xc1, 0xf4});
@@ -861,6 +885,18 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   p.vmx_header.caps_need = need;
   p.vmx_header.caps_forbid = forbid;
   p.vmx_header.l2_cs_long = ia32e_l2 ? 1 : 0;
+  if (c.access.shadow_stack) {
+    // CET for the access's CPL: SH_STK_EN | WR_SHSTK_EN in IA32_U_CET (CPL 3)
+    // or IA32_S_CET (CPL 0-2; 0 at CPL 3, so SYSEXIT and SYSENTER leave the
+    // supervisor shadow stack alone); a read's SSP is the address, loaded by
+    // VM entry, or on the SYSEXIT path from IA32_PL3_SSP by the SYSEXIT
+    const bool user_ss = s.cpl == 3;
+    const u64 ssp = ss_write ? 0 : va;
+    p.vmx_header.s_cet = user_ss ? 0 : 3;
+    p.vmx_header.u_cet = user_ss ? 3 : 0;
+    p.vmx_header.ssp = sysexit ? 0 : ssp;
+    p.vmx_header.pl3_ssp = user_ss ? ssp : 0;
+  }
   for (const auto& [a, vw] : written) p.entries.push_back({a | (vw.second == 4 ? PROBE_W4 : 0), vw.first});
   h.nentries = static_cast<std::uint16_t>(p.entries.size());
   h.nreadback = static_cast<std::uint16_t>(p.readback.size());

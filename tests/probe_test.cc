@@ -963,12 +963,39 @@ TEST(ProbeShadowStack, SaysWhyItCannotRunOneUnderEpt) {
   EXPECT_EQ(p.header.marker, 0u);  // the landing spot holds the RET's return address, written as an entry
   c.access.implicit = true;
   EXPECT_NE(prepare(c, bochs_model()).unsupported->find("implicit shadow-stack"), std::string::npos);
-  // where L2 loads CR3 itself (the guest's tables not mapped by EPT), only writes at CPL 0 run
-  c = nested_shadow_stack(mmu::PagingMode::level4, 0x1234041, 0, K::write);
+  // where L2 loads CR3 itself (the guest's tables not mapped by EPT), not at CPL 1/2
+  c = nested_shadow_stack(mmu::PagingMode::level4, 0x1234041, 0, K::read);
   c.ept->memory.set(0x53000 + 8 * 0x1f8, 0);
   EXPECT_FALSE(prepare(c, bochs_model()).unsupported);
-  c.access.kind = K::read;
+  c.cpu.cpl = 2;
   EXPECT_NE(prepare(c, bochs_model()).unsupported->find("loads CR3 itself"), std::string::npos);
+}
+
+// Where L2 loads CR3 itself: PAE under EPT with accessed flags (the PDPTE
+// load sets them, so it goes through EPT) at CPL 0 and, by SYSEXIT, CPL 3;
+// 4-level guests whose top-level table EPT does not map (L2 on global pages,
+// SYSENTER at CPL 3), where the access's walk meets that EPT violation.
+TEST(ProbeShadowStack, RunsShadowStackAccessesWhereL2LoadsCr3OnBochs) {
+  Runner bochs(Emulator::bochs);
+  if (auto why = bochs.unavailable()) GTEST_SKIP() << *why;
+  using K = mmu::AccessKind;
+  std::vector<mmu::Case> cases;
+  for (unsigned cpl : {0u, 3u})
+    for (K kind : {K::read, K::write}) {
+      mmu::Case c = nested_shadow_stack(mmu::PagingMode::pae, cpl == 3 ? 0x1234045 : 0x1234041, cpl, kind);
+      c.ept->eptp |= mmu::eptp::AD;
+      ASSERT_EQ(prepare(c, bochs_model()).vmx_header.l2_loads_cr3, 1u);
+      cases.push_back(c);
+      c = nested_shadow_stack(mmu::PagingMode::level4, cpl == 3 ? 0x1234045 : 0x1234041, cpl, kind);
+      c.ept->memory.set(0x53000 + 8 * 0x1f8, 0);
+      ASSERT_EQ(prepare(c, bochs_model()).vmx_header.l2_loads_cr3, 1u);
+      cases.push_back(c);
+    }
+  const auto got = run_agreeing(bochs, cases);
+  for (std::size_t i = 0; i < cases.size(); i += 2) {
+    EXPECT_EQ(got[i].outcome.kind, mmu::OutcomeKind::ok) << i;
+    EXPECT_EQ(got[i + 1].outcome.kind, mmu::OutcomeKind::ept_violation) << i + 1;
+  }
 }
 
 // Where L2 loads CR3 itself (PAE PDPTEs through EPT), at CPL 0, 3 (SYSEXIT)

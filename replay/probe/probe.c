@@ -810,12 +810,13 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
   vmw(0x6822, 0);
   vmw(0x6824, 0);
   vmw(0x6826, v->sysenter_eip);
-  if (sstk) { /* CET state for L2: supervisor shadow stacks and WRSS on below CPL 3; SSP = va for a read */
-    vmw(0x6828, c->cpl < 3 ? 3 : 0);
-    vmw(0x682a, c->kind == PROBE_SS_READ ? c->va : 0);
+  if (sstk) { /* CET state for L2, as the host chose it (probe_abi.h) */
+    vmw(0x6828, v->s_cet);
+    vmw(0x682a, v->ssp);
     vmw(0x682c, 0);
+    wrmsr(0x6a0u, v->u_cet);
+    wrmsr(0x6a7u, v->pl3_ssp);
   }
-  if (sstk && c->cpl == 3) wrmsr(0x6a0u, 3); /* IA32_U_CET: SH_STK_EN | WR_SHSTK_EN */
   u64 rax = 0;
   /* PKRU is not switched by VMX: L2 gets the case's, loaded at the last moment */
   const u64 pk = (c->cr4 & (1u << 22)) ? (1ull << 32) | c->pkru : 0;
@@ -839,6 +840,7 @@ static const char *run_vmx_case(const struct probe_case *c, struct probe_vmx_wir
   __asm__ volatile("vmclear %0; vmxoff" ::"m"(pa_vmcs) : "cc", "memory");
   if (sstk) { /* no exit control loads the host's CET state: L2's IA32_S_CET stays in the MSR */
     wrmsr(0x6a0u, 0);
+    wrmsr(0x6a7u, 0);
     wrmsr(0x6a2u, 0);
   }
   wrcr4(cr4);

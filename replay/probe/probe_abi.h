@@ -112,9 +112,9 @@
  * (32-bit paging). The host writes everything L2 needs (EPT tables, guest
  * tables, L2's code) as entries; the probe only runs VMX around them.
  * Kinds: read, write, fetch, implicit read/write, and the shadow-stack kinds
- * (L2's code does the WRSS or RET; the probe loads L2's IA32_S_CET = 3 below
- * CPL 3 and SSP = va for a read through "load CET state", IA32_U_CET = 3 at
- * CPL 3, and clears both MSRs after the exit).
+ * (L2's code does the WRSS or RET; the probe loads probe_vmx's s_cet and ssp
+ * for L2 through "load CET state", writes u_cet and pl3_ssp to IA32_U_CET and
+ * IA32_PL3_SSP, which VMX does not switch, and clears the MSRs after the exit).
  * Result: a 'V' frame (struct probe_vmx_wire, then changed[nreadback]). */
 #define PROBE_MODE_VMX 0x10u
 #define PROBE_W4 (1ull << 63)
@@ -204,6 +204,8 @@ struct probe_vmx {
   PROBE_U64 cr3_target; /* l2_loads_cr3: the value L2 loads (the case's CR3) */
   PROBE_U64 gdtr_base;  /* L2's GDTR base (limit 0xffff): a PAE case at CPL 1/2 IRETs through its GDT */
   PROBE_U64 sysenter_eip; /* L2's IA32_SYSENTER_EIP: a case at CPL 3 SYSENTERs to load CR3 */
+  PROBE_U64 s_cet, ssp;   /* shadow-stack kinds: L2's IA32_S_CET and SSP (VMCS guest CET state) */
+  PROBE_U64 u_cet, pl3_ssp; /* ... and IA32_U_CET, IA32_PL3_SSP (SYSEXIT loads SSP from it) */
 };
 
 struct probe_vmx_wire {
