@@ -110,8 +110,6 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
                                              ss_bytes));
     if (!write && ss_bytes == 8 && mmu::sign_extend(va, 47) != va)
       return unsupported("a non-canonical shadow-stack read: VM entry refuses a non-canonical guest SSP");
-    if (!write && s.cpl == 3 && (s.cr4 & mmu::cr4::PKE) && (s.pkru & 1) && ss_bytes == 8)
-      return unsupported("PKRU forbids reads with key 0: the probe's RET reads its data stack on L2's user code page");
   }
 
   // ---- the guest's walk, as its structure says; the guest-physical pages it touches ----
@@ -446,9 +444,6 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
       return unsupported("a CR3 with a reserved bit: L2's MOV to CR3 would #GP");
   }
 
-  if (c.access.shadow_stack && (pae_cr3 || global_cr3) && (s.cpl == 1 || s.cpl == 2))
-    return unsupported("a shadow-stack access at CPL 1/2 where L2 loads CR3 itself: the IRET from CPL 0 that takes L2 "
-                       "there would pop a frame from the supervisor shadow stack the access needs enabled");
 
   // ---- the window: an EPT slot no walk of the case reads ----
   // EPT-only cases run L2 with the probe's 4-level tables
@@ -591,6 +586,31 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   // shadow-stack read reached other memory.
   const bool ss_read = c.access.shadow_stack && !ss_write;
   constexpr u64 kSsData = 0x800;  // the data-stack slot's offset in that page
+  // A shadow-stack access at CPL 1/2 where L2 loads CR3: supervisor shadow
+  // stacks are on at CPL 0 too (one IA32_S_CET), so the IRET there pops a
+  // frame of three quadwords (SSP, LIP, CS) from the shadow stack, checks LIP
+  // and CS against its data-stack frame and loads SSP from it (SDM Vol. 2A
+  // IRET). The frame is on a supervisor shadow-stack page of the window's
+  // (page 6: R/W = 0, D = 1), VM entry's SSP points to it, and its SSP is the
+  // read's address (0 for a write).
+  const bool ss_iret = c.access.shadow_stack && iret;
+  constexpr unsigned kSsFramePage = 6;
+  constexpr u64 kSsFrame = 0xfd0;  // then the token slot whose busy flag the IRET clears (0xfe8)
+  const u64 ss_frame_linear = code_base + (pae_cr3 ? 0x3000 : 0x2000) + kSsFrame;
+  // 4-level L2 under CR4.PKE: the window's leaves L2 reads or writes data on
+  // (the RET's data stack, the shadow-stack frame) carry a key PKRU leaves
+  // readable and writable; Bochs applies PKRU to supervisor pages as well
+  // (corpus/known-deviations/README.md, bochs-pkru-by-cpl).
+  u64 win_key = 0;
+  if ((ss_read || ss_iret) && mode == PagingMode::level4 && (s.cr4 & mmu::cr4::PKE)) {
+    std::optional<unsigned> k;
+    for (unsigned i = 0; i < 16 && !k; ++i)
+      if (!((s.pkru >> (2 * i)) & 3)) k = i;
+    if (!k)
+      return unsupported("PKRU forbids reads or writes with every key: the probe's shadow-stack staging reads (and "
+                         "writes) window pages");
+    win_key = u64{*k} << 59;
+  }
   // mov <reg>, imm32 / REX.W mov <reg>, imm64 (`op` = 0xb8 + reg)
   auto mov_imm = [&](std::vector<std::uint8_t>& to, std::uint8_t op, u64 v, bool wide) {
     if (wide) to.push_back(0x48);
@@ -620,6 +640,15 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     };
     if (ss_read && !on_user_page) read_slot(code);
     if (ss_read && sysenter) read_slot(user_code);
+    if (ss_iret && global_cr3) {
+      // the shadow-stack frame's page, cached before the MOV as well, and
+      // by a shadow-stack access (Bochs does not serve one from a TLB entry
+      // an ordinary read filled): WRSS of 0 to the token slot after the frame
+      mov_imm(code, kMovEax, ss_frame_linear + 24, long_cr3);
+      code.insert(code.end(), {0x31, 0xc9});  // xor ecx, ecx
+      if (long_cr3) code.push_back(0x48);
+      code.insert(code.end(), {0x0f, 0x38, 0xf6, 0x08});  // wrss [eax/rax], ecx/rcx
+    }
     if (iret && global_cr3) {
       // The IRET runs after the case's CR3 is loaded, whose tables cannot
       // map the frame and GDT: read them first, so that their page's global
@@ -677,12 +706,16 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
              put(data_page, index + 1, 0x00cf93000000ffffull | u64{dpl} << 45, 8);
       }
       const u64 f = kIretFrame / 8;
+      const u64 esp = ss_read ? ss_slot : frame;  // a shadow-stack read's RET pops its data-stack slot
       if (long_cr3)
         ok = ok && put(data_page, f, eip, 8) && put(data_page, f + 1, cs, 8) && put(data_page, f + 2, eflags, 8) &&
-             put(data_page, f + 3, frame, 8) && put(data_page, f + 4, ss, 8);
+             put(data_page, f + 3, esp, 8) && put(data_page, f + 4, ss, 8);
       else
-        ok = ok && put(data_page, f, eip | cs << 32, 8) && put(data_page, f + 1, eflags | frame << 32, 8) &&
+        ok = ok && put(data_page, f, eip | cs << 32, 8) && put(data_page, f + 1, eflags | esp << 32, 8) &&
              put(data_page, f + 2, ss, 8);
+      if (ss_iret)
+        ok = ok && put(kSsFramePage, kSsFrame / 8, ss_read ? va : 0, 8) && put(kSsFramePage, kSsFrame / 8 + 1, eip, 8) &&
+             put(kSsFramePage, kSsFrame / 8 + 2, cs, 8);
       if (!ok) return unsupported(fail);
       p.vmx_header.gdtr_base = data_linear;
     }
@@ -692,9 +725,14 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     // was (in 64-bit mode a null DS is usable, and SS would turn a
     // non-canonical address's #GP into #SS)
     std::vector<std::uint8_t>& at = sysexit || sysenter ? user_code : code;
-    if (iret && !long_cr3 && c.access.kind != mmu::AccessKind::fetch && !implicit) at.push_back(0x36);
-    if (ss_write && ia32e_l2) at.insert(at.end(), std::begin(kWrss64), std::end(kWrss64));
-    else if (ss_write) at.insert(at.end(), std::begin(kWrss32), std::end(kWrss32));
+    if (iret && !long_cr3 && c.access.kind != mmu::AccessKind::fetch && !implicit && !c.access.shadow_stack)
+      at.push_back(0x36);
+    if (ss_write && ia32e_l2) {
+      at.insert(at.end(), std::begin(kWrss64), std::end(kWrss64));
+    } else if (ss_write) {
+      at.insert(at.end(), std::begin(kWrss32), std::end(kWrss32));
+      if (iret) at.insert(at.end() - 8, 0x36);  // ss: on the WRSS (after the mov eax, before 0f 38 f6 07)
+    }
     else if (ss_read) {
       at.push_back(0xc3);
       const u64 ret_off = (on_user_page ? 0x1000 : 0) + at.size();
@@ -762,6 +800,7 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
       return unsupported(fail);
     if (sysexit && !put(2, 1, win_gpa(5) | 0x25, 8)) return unsupported(fail);
     if (iret && !put(2, 2, win_gpa(3) | 0x21, 8)) return unsupported(fail);  // frame and GDT: read only
+    if (ss_iret && !put(2, 3, win_gpa(kSsFramePage) | 0x61, 8)) return unsupported(fail);  // shadow-stack page
   } else if (global_cr3) {
     // the probe's own tables map the code page (global) where the case's
     // access is not; for an IRET, the frame and GDT page after it (global
@@ -773,11 +812,13 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     code_linear = code_base;
     if (mode == PagingMode::bit32) {
       ok = put(1, i, win_gpa(2) | table_flags, 4) && put(2, 0, wg | 0x21 | g, 4) &&
-           (!next || put(2, 1, win_gpa(3) | next, 4));
+           (!next || put(2, 1, win_gpa(3) | next, 4)) &&
+           (!ss_iret || put(2, 2, win_gpa(kSsFramePage) | 0x61 | g, 4));  // supervisor shadow-stack page
     } else {
       ok = put(1, i, win_gpa(2) | table_flags, 8) && put(2, 0, win_gpa(3) | table_flags, 8) &&
-           put(3, 0, win_gpa(4) | table_flags, 8) && put(4, 0, wg | 0x21 | g, 8) &&
-           (!next || put(4, 1, win_gpa(5) | next, 8));
+           put(3, 0, win_gpa(4) | table_flags, 8) && put(4, 0, wg | 0x21 | g | win_key, 8) &&
+           (!next || put(4, 1, win_gpa(5) | next | win_key, 8)) &&
+           (!ss_iret || put(4, 2, win_gpa(kSsFramePage) | 0x61 | g | win_key, 8));
     }
     if (!ok) return unsupported(fail);
     l2_cr3 = win_gpa(1);
@@ -808,7 +849,7 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     } else {
       code_linear = u64{*wslot} << 39;
       ok = write(*slot_hpa, win_gpa(1) | table_flags, 8) && put(1, 0, win_gpa(2) | table_flags, 8) &&
-           put(2, 0, win_gpa(3) | table_flags, 8) && put(3, 0, wg | 0x21 | user, 8);
+           put(2, 0, win_gpa(3) | table_flags, 8) && put(3, 0, wg | 0x21 | user | win_key, 8);
     }
     if (!ok) return unsupported(fail);
   }
@@ -894,7 +935,7 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     const u64 ssp = ss_write ? 0 : va;
     p.vmx_header.s_cet = user_ss ? 0 : 3;
     p.vmx_header.u_cet = user_ss ? 3 : 0;
-    p.vmx_header.ssp = sysexit ? 0 : ssp;
+    p.vmx_header.ssp = sysexit ? 0 : ss_iret ? ss_frame_linear : ssp;
     p.vmx_header.pl3_ssp = user_ss ? ssp : 0;
   }
   for (const auto& [a, vw] : written) p.entries.push_back({a | (vw.second == 4 ? PROBE_W4 : 0), vw.first});
@@ -959,10 +1000,13 @@ Observed observe_vmx(const Prepared& p, const VmxResult& r) {
     const unsigned vector = w.intr_info & 0xff;
     const bool descriptor = (w.exit_reason & 0xffff) == PROBE_EXIT_EXCEPTION && vector >= 10 && vector <= 13;
     if (p.l2_after_cr3_rip_off && !descriptor)
-      return unsupported("the IRET after L2's MOV to CR3 found no translation for its frame and GDT (the global TLB "
-                         "entry was not kept)");
-    return unexpected(fmt::format("VM exit reason {} (vector {}, error code {:#x}) at L2's IRET to the case's CPL",
-                                  w.exit_reason, vector, w.intr_error));
+      return unsupported(fmt::format("the IRET after L2's MOV to CR3 found no translation for its frame, GDT or "
+                                     "shadow-stack frame (the global TLB entry was not kept; exit reason {}, "
+                                     "qualification {:#x})",
+                                     w.exit_reason, w.qualification));
+    return unexpected(fmt::format("VM exit reason {} (vector {}, error code {:#x}, qualification {:#x}) at L2's IRET "
+                                  "to the case's CPL",
+                                  w.exit_reason, vector, w.intr_error, w.qualification));
   }
   // After a MOV to CR3 that was to keep the window's global translations, a
   // #PF or EPT violation at one of its pages (L2's code, the IRET's frame

@@ -963,24 +963,28 @@ TEST(ProbeShadowStack, SaysWhyItCannotRunOneUnderEpt) {
   EXPECT_EQ(p.header.marker, 0u);  // the landing spot holds the RET's return address, written as an entry
   c.access.implicit = true;
   EXPECT_NE(prepare(c, bochs_model()).unsupported->find("implicit shadow-stack"), std::string::npos);
-  // where L2 loads CR3 itself (the guest's tables not mapped by EPT), not at CPL 1/2
-  c = nested_shadow_stack(mmu::PagingMode::level4, 0x1234041, 0, K::read);
+  // where L2 loads CR3 itself (the guest's tables not mapped by EPT), the
+  // IRET to CPL 2 pops its frame from a supervisor shadow stack at VM entry's SSP
+  c = nested_shadow_stack(mmu::PagingMode::level4, 0x1234041, 2, K::read);
   c.ept->memory.set(0x53000 + 8 * 0x1f8, 0);
-  EXPECT_FALSE(prepare(c, bochs_model()).unsupported);
-  c.cpu.cpl = 2;
-  EXPECT_NE(prepare(c, bochs_model()).unsupported->find("loads CR3 itself"), std::string::npos);
+  p = prepare(c, bochs_model());
+  ASSERT_FALSE(p.unsupported) << *p.unsupported;
+  EXPECT_EQ(p.header.cpl, 0u);
+  EXPECT_EQ(p.vmx_header.s_cet, 3u);
+  EXPECT_EQ(p.vmx_header.ssp, p.window_gla + 0x2fd0);
 }
 
 // Where L2 loads CR3 itself: PAE under EPT with accessed flags (the PDPTE
-// load sets them, so it goes through EPT) at CPL 0 and, by SYSEXIT, CPL 3;
-// 4-level guests whose top-level table EPT does not map (L2 on global pages,
+// load sets them, so it goes through EPT) at CPL 0, by IRET at CPL 1 and 2
+// (through a supervisor shadow-stack frame) and by SYSEXIT at CPL 3; 4-level
+// guests whose top-level table EPT does not map (L2 on global pages, IRET,
 // SYSENTER at CPL 3), where the access's walk meets that EPT violation.
 TEST(ProbeShadowStack, RunsShadowStackAccessesWhereL2LoadsCr3OnBochs) {
   Runner bochs(Emulator::bochs);
   if (auto why = bochs.unavailable()) GTEST_SKIP() << *why;
   using K = mmu::AccessKind;
   std::vector<mmu::Case> cases;
-  for (unsigned cpl : {0u, 3u})
+  for (unsigned cpl : {0u, 1u, 2u, 3u})
     for (K kind : {K::read, K::write}) {
       mmu::Case c = nested_shadow_stack(mmu::PagingMode::pae, cpl == 3 ? 0x1234045 : 0x1234041, cpl, kind);
       c.ept->eptp |= mmu::eptp::AD;
