@@ -98,8 +98,8 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     return unsupported(fmt::format("EPTP page-walk length {}: the VM entry would fail", ept.levels()));
   if (mode == PagingMode::none && va > 0xffffffffu)
     return unsupported("paging off with an address above 4 GiB");
-  // Shadow-stack accesses: L2 runs WRSS, or a RET with SSP = va (probe.c
-  // loads SSP and IA32_S_CET from the VMCS), at the case's CPL.
+  // Shadow-stack accesses: L2 runs WRSS, or a RET with SSP = va, at the
+  // case's CPL, with the CET state the record asks for (probe_vmx.s_cet...).
   const unsigned ss_bytes = mode == PagingMode::level4 ? 8 : 4;  // a shadow-stack entry in L2's mode
   if (c.access.shadow_stack) {
     const bool write = c.access.kind == mmu::AccessKind::write;
@@ -444,7 +444,6 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
       return unsupported("a CR3 with a reserved bit: L2's MOV to CR3 would #GP");
   }
 
-
   // ---- the window: an EPT slot no walk of the case reads ----
   // EPT-only cases run L2 with the probe's 4-level tables
   const bool ia32e_l2 = mode == PagingMode::none || mode == PagingMode::level4;
@@ -562,7 +561,7 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   static constexpr std::uint8_t kIWrite[] = {0xb9, 7, 0, 0, 0, 0x8e, 0xe1, 0x0f, 0x01, 0xc1, 0xf4, 0xf4, 0xf4, 0xf4, 0xf4, 0xf4};
   const bool implicit = c.access.implicit;
   // Shadow-stack writes: mov eax, the write mark; wrssd [edi], eax / wrssq
-  // [rdi], rax; vmcall; hlt (probe.c turns on WRSS for L2's CPL)
+  // [rdi], rax; vmcall; hlt (WR_SHSTK_EN for the access's CPL: see s_cet below)
   static constexpr std::uint8_t kWrss32[] = {0xb8, PROBE_WRITE_MARK, 0, 0, 0, 0x0f, 0x38, 0xf6, 0x07, 0x0f, 0x01, 0xc1, 0xf4};
   static constexpr std::uint8_t kWrss64[] = {0xb8, PROBE_WRITE_MARK, 0, 0, 0, 0x48, 0x0f, 0x38, 0xf6, 0x07, 0x0f, 0x01, 0xc1, 0xf4};
   const bool ss_write = c.access.shadow_stack && c.access.kind == mmu::AccessKind::write;
@@ -732,8 +731,7 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     } else if (ss_write) {
       at.insert(at.end(), std::begin(kWrss32), std::end(kWrss32));
       if (iret) at.insert(at.end() - 8, 0x36);  // ss: on the WRSS (after the mov eax, before 0f 38 f6 07)
-    }
-    else if (ss_read) {
+    } else if (ss_read) {
       at.push_back(0xc3);
       const u64 ret_off = (on_user_page ? 0x1000 : 0) + at.size();
       at.insert(at.end(), {0x0f, 0x01, 0xc1, 0xf4});
@@ -741,15 +739,14 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
       const u64 target = code_base + ret_off;
       if (!put(access_page, kSsData / 8, target, 8) || (marker && !write(marker, target, ss_bytes)))
         return unsupported(fail);
-    }
-    else if (implicit && wr) at.insert(at.end(), std::begin(kIWrite), std::end(kIWrite));
+    } else if (implicit && wr) at.insert(at.end(), std::begin(kIWrite), std::end(kIWrite));
     else if (implicit) at.insert(at.end(), std::begin(kIRead), std::end(kIRead));
     else if (wr) at.insert(at.end(), std::begin(kWrite), std::end(kWrite));
     else if (rd_) at.insert(at.end(), std::begin(kRead), std::end(kRead));
     else at.insert(at.end(), {0xff, 0xe7});  // jmp edi/rdi
-    put_code(0, code);
-    if (sysexit) put_code(5, user_code);  // the CPL-3 part on its own, user page
-    if (sysenter) put_code(data_page, user_code);
+    if (!put_code(0, code) || (sysexit && !put_code(5, user_code)) ||  // the CPL-3 part on its own, user page
+        (sysenter && !put_code(data_page, user_code)))
+      return unsupported(fail);
     p.vmx_header.l2_loads_cr3 = 1;
   } else if (c.access.shadow_stack) {
     // written below, once L2's linear address of the code is known
