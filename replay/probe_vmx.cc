@@ -443,6 +443,13 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     if (global_cr3 && mode == PagingMode::level4 && (s.cr3 & mask(62, M)))
       return unsupported("a CR3 with a reserved bit: L2's MOV to CR3 would #GP");
   }
+  // A fetch needs no code of the probe's: L2 starts at the case's CPL with
+  // the case's CR3 at the address, and its first fetch is the access. Where
+  // the top-level table's EPT translation faults that is all L2 can do (no
+  // window is reachable; for a 32-bit guest whose EPT PML4E 0 faults no
+  // window exists at all), so no window is built.
+  const bool bare_fetch = global_cr3 && c.access.kind == mmu::AccessKind::fetch;
+  if (bare_fetch) global_cr3 = false;
 
   // ---- the window: an EPT slot no walk of the case reads ----
   // EPT-only cases run L2 with the probe's 4-level tables
@@ -452,7 +459,7 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   u64 prefix = 0, table = ept_top, wg = 0;
   std::optional<std::pair<u64, unsigned>> slot_at;  // (relocated entry address, level)
   std::optional<mmu::Verdict> verdict;  // the reference's, computed only when a slot needs it
-  for (unsigned level = ept.levels(); level >= 2 && !slot_at; --level) {
+  for (unsigned level = ept.levels(); level >= 2 && !slot_at && !bare_fetch; --level) {
     const unsigned shift = 12 + 9 * (level - 1);
     for (u64 k = 0; k < 512; ++k) {
       const u64 region = prefix | (k << shift);
@@ -509,11 +516,11 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     prefix |= *via << shift;
     table = e & mask(M - 1, 12);
   }
-  if (!slot_at) return unsupported("no EPT slot free for the probe's window (L2's code)");
+  if (!slot_at && !bare_fetch) return unsupported("no EPT slot free for the probe's window (L2's code)");
   constexpr unsigned kWinPages = kWindowPages;
   u64 win_hpa[kWinPages];
-  for (u64& h : win_hpa) h = pool_alloc();
-  {
+  for (u64& h : win_hpa) h = bare_fetch ? 0 : pool_alloc();
+  if (slot_at) {
     // EPT below the slot: non-leaf RWX with A set, then a PT of WB RWX leaves with A/D set
     u64 at = slot_at->first;
     for (unsigned level = slot_at->second; level >= 2; --level) {
@@ -526,7 +533,7 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   }
   if (pool_next > PROBE_POOL_PAGES) return unsupported("too many pages");
   auto win_gpa = [&](unsigned i) { return wg + 4096ull * i; };
-  p.window_gpa = wg;
+  if (!bare_fetch) p.window_gpa = wg;
   auto put = [&](unsigned page, u64 index, u64 value, unsigned w) { return write(win_hpa[page] + w * index, value, w); };
   // L2's code in window page 0: the access, then VMCALL (an exit that says it completed)
   static constexpr std::uint8_t kRead[] = {0x8a, 0x07, 0x0f, 0x01, 0xc1, 0xf4};         // mov al,[rdi]; vmcall; hlt
@@ -748,8 +755,8 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
         (sysenter && !put_code(data_page, user_code)))
       return unsupported(fail);
     p.vmx_header.l2_loads_cr3 = 1;
-  } else if (c.access.shadow_stack) {
-    // written below, once L2's linear address of the code is known
+  } else if (c.access.shadow_stack || bare_fetch) {
+    // written below, once L2's linear address of the code is known; none
   } else if (implicit) {
     const std::uint8_t* bytes = c.access.kind == mmu::AccessKind::write ? kIWrite : kIRead;
     for (unsigned i = 0; i < 2; ++i) {
@@ -766,7 +773,9 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   const u64 user = s.cpl == 3 ? 4 : 0;
   const u64 table_flags = 0x27;  // P RW US A
   u64 code_linear = 0, l2_cr3 = s.cr3;
-  if (mode == PagingMode::none) {
+  if (bare_fetch) {
+    // no window: the case's own tables, L2's RIP the address
+  } else if (mode == PagingMode::none) {
     // the probe's own 4-level tables: va -> va (user, writable, executable), wg -> L2's code
     if (mmu::field(wg, 47, 39) == mmu::field(va, 47, 39)) return unsupported("no room for the probe's window");
     code_linear = wg;
@@ -1099,7 +1108,8 @@ Observed observe_vmx(const Prepared& p, const VmxResult& r) {
     case PROBE_EXIT_EPT_MISCONFIG:
       // (the window's own pages: a misconfiguration the case's EPT shares with the window's path)
       if ((own_code && w.gpa == p.window_slot_gpa) ||
-          (w.rip == p.window_gla + p.l2_entry_off && w.gpa - p.window_gpa < kWindowPages * 4096ull))
+          (p.window_gpa != ~u64{0} && w.rip == p.window_gla + p.l2_entry_off &&
+           w.gpa - p.window_gpa < kWindowPages * 4096ull))
         return unsupported("L2's fetch of the probe's own code met the case's EPT misconfiguration first");
       out.kind = mmu::OutcomeKind::ept_misconfig;
       out.gpa = w.gpa;

@@ -727,6 +727,13 @@ TEST(ProbeVmx, RunsCasesWhoseTopLevelTableFaultsOnBochs) {
   for (const auto& c : cases) {
     const Prepared p = prepare(c, bochs_model());
     ASSERT_FALSE(p.unsupported) << *p.unsupported;
+    // a fetch: L2 starts at the address, at the case's CPL, on the case's tables
+    if (c.access.kind == mmu::AccessKind::fetch) {
+      EXPECT_EQ(p.header.cpl, c.cpu.cpl);
+      EXPECT_EQ(p.vmx_header.l2_loads_cr3, 0u);
+      EXPECT_EQ(p.vmx_header.rip, c.access.addr);
+      continue;
+    }
     // CPL 3 enters there (its user code page's global entry filled at CPL 3), then SYSENTERs to load CR3
     EXPECT_EQ(p.header.cpl, c.cpu.cpl == 3 ? 3u : 0u);
     EXPECT_EQ(p.l2_iret_rip_off != 0, c.cpu.cpl == 1 || c.cpu.cpl == 2);
@@ -765,6 +772,12 @@ TEST(ProbeVmx, PutsTheWindowBelowAnEptEntryItsFetchesCanPass) {
   const Prepared refused = prepare(top_level_misconfig(false), bochs_model());
   ASSERT_TRUE(refused.unsupported);
   EXPECT_NE(refused.unsupported->find("no EPT slot free"), std::string::npos) << *refused.unsupported;
+  // ... but a fetch needs no window: L2 starts at the address, its first fetch meets the misconfiguration
+  mmu::Case fetch = top_level_misconfig(false);
+  fetch.access.kind = mmu::AccessKind::fetch;
+  const Prepared bare = prepare(fetch, bochs_model());
+  ASSERT_FALSE(bare.unsupported) << *bare.unsupported;
+  EXPECT_EQ(bare.window_gpa, ~u64{0});
   // 4-level: the guest's PML4E points above 512 GiB, so PML4E 1 is used too; it is usable
   mmu::Case c = top_level_misconfig(true);
   c.memory.set(0x300000, 0x8000001027);
@@ -774,9 +787,11 @@ TEST(ProbeVmx, PutsTheWindowBelowAnEptEntryItsFetchesCanPass) {
   EXPECT_EQ(p.window_gpa, 0x8040000000u);  // the first 1-GByte region below PML4E 1 no walk uses
   Runner bochs(Emulator::bochs);
   if (auto why = bochs.unavailable()) GTEST_SKIP() << *why;
-  const auto got = run_agreeing(bochs, {c});
-  EXPECT_EQ(got[0].outcome.kind, mmu::OutcomeKind::ept_misconfig);
-  EXPECT_EQ(got[0].outcome.gpa, 0x300000u);
+  const auto got = run_agreeing(bochs, {c, fetch});
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(got[i].outcome.kind, mmu::OutcomeKind::ept_misconfig) << i;
+    EXPECT_EQ(got[i].outcome.gpa, 0x300000u) << i;
+  }
 }
 
 // A shadow-stack write in `mode` (CR4.CET, Bochs' CPUID) to a 4 KiB page whose
