@@ -444,11 +444,13 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
       return unsupported("a CR3 with a reserved bit: L2's MOV to CR3 would #GP");
   }
   // A fetch needs no code of the probe's: L2 starts at the case's CPL with
-  // the case's CR3 at the address, and its first fetch is the access. Where
-  // the top-level table's EPT translation faults that is all L2 can do (no
-  // window is reachable; for a 32-bit guest whose EPT PML4E 0 faults no
-  // window exists at all), so no window is built.
-  const bool bare_fetch = global_cr3 && c.access.kind == mmu::AccessKind::fetch;
+  // the case's CR3 (PAE: its PDPTEs in the VMCS) at the address, and its
+  // first fetch is the access; no window is built. Where the top-level
+  // table's EPT translation faults that is all L2 can do (no window is
+  // reachable; for a 32-bit guest whose EPT PML4E 0 faults none exists).
+  // (Not with paging off, where L2 runs on the probe's tables, nor where a
+  // PAE guest's PDPTE load must go through EPT: L2 loads CR3 itself.)
+  const bool bare_fetch = c.access.kind == mmu::AccessKind::fetch && mode != PagingMode::none && !pae_cr3;
   if (bare_fetch) global_cr3 = false;
 
   // ---- the window: an EPT slot no walk of the case reads ----
