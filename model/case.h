@@ -8,6 +8,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/cpu.h"
@@ -17,6 +18,7 @@
 namespace mmu {
 
 enum class AccessKind : unsigned char { read, write, fetch };
+std::string_view access_kind_name(AccessKind k);  // "read", "write", "fetch" (the case format's names)
 
 struct Access {
   u64 addr = 0;

@@ -32,6 +32,15 @@ std::string_view mode_name(PagingMode m) {
   return "?";
 }
 
+std::string_view access_kind_name(AccessKind k) {
+  switch (k) {
+    case AccessKind::read: return "read";
+    case AccessKind::write: return "write";
+    case AccessKind::fetch: return "fetch";
+  }
+  return "?";
+}
+
 std::string_view outcome_kind_name(OutcomeKind k) {
   switch (k) {
     case OutcomeKind::ok: return "ok";

@@ -231,9 +231,8 @@ static json cpu_to_json(const mmu::CpuState& c) {
 
 json case_to_json(const mmu::Case& c) {
   const json cpu = cpu_to_json(c.cpu);
-  static constexpr const char* kKinds[] = {"read", "write", "fetch"};
   json access = {{"addr", hex(c.access.addr)},
-                 {"kind", kKinds[static_cast<int>(c.access.kind)]},
+                 {"kind", mmu::access_kind_name(c.access.kind)},
                  {"implicit", c.access.implicit},
                  {"shadow_stack", c.access.shadow_stack}};
   json memory = json::object();

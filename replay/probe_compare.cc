@@ -14,9 +14,7 @@ namespace mmucheck::probe {
 namespace {
 
 std::string access_class(const mmu::Access& a) {
-  const std::string_view kind = a.kind == mmu::AccessKind::read    ? "read"
-                                : a.kind == mmu::AccessKind::write ? "write"
-                                                                   : "fetch";
+  const std::string_view kind = mmu::access_kind_name(a.kind);
   if (a.shadow_stack) return fmt::format("shadow-stack {}", kind);
   if (a.implicit) return fmt::format("implicit {}", kind);
   return std::string(kind);

@@ -604,7 +604,10 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
   const bool ss_iret = c.access.shadow_stack && iret;
   constexpr unsigned kSsFramePage = 6;
   constexpr u64 kSsFrame = 0xfd0;  // then the token slot whose busy flag the IRET clears (0xfe8)
-  const u64 ss_frame_linear = code_base + (pae_cr3 ? 0x3000 : 0x2000) + kSsFrame;
+  // its PT slot in the window's own PT (after the code page and the IRET's
+  // frame and GDT page; PAE also maps the SYSEXIT user page before them)
+  const unsigned ss_frame_pt_index = pae_cr3 ? 3 : 2;
+  const u64 ss_frame_linear = code_base + 0x1000 * ss_frame_pt_index + kSsFrame;
   // 4-level L2 under CR4.PKE: the window's leaves L2 reads or writes data on
   // (the RET's data stack, the shadow-stack frame) carry a key PKRU leaves
   // readable and writable; Bochs applies PKRU to supervisor pages as well
@@ -641,13 +644,14 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     // and, on a global page, read too, so that its translation is cached for
     // data and kept (as for the IRET's frame below); at CPL 3 SYSEXIT loads
     // ESP from ECX, and on the SYSENTER path L2 reads the slot at CPL 3 first.
-    auto read_slot = [&](std::vector<std::uint8_t>& to) {
-      mov_imm(to, kMovEsp, ss_slot, long_cr3);
-      if (long_cr3) to.insert(to.end(), {0x48, 0x8b, 0x04, 0x24});  // mov rax, [rsp]
-      else to.insert(to.end(), {0x8b, 0x04, 0x24});                  // mov eax, [esp]
+    // mov esp/rsp, at; mov eax/rax, [esp/rsp]
+    auto stack_at_and_read = [&](std::vector<std::uint8_t>& to, u64 at) {
+      mov_imm(to, kMovEsp, at, long_cr3);
+      if (long_cr3) to.insert(to.end(), {0x48, 0x8b, 0x04, 0x24});
+      else to.insert(to.end(), {0x8b, 0x04, 0x24});
     };
-    if (ss_read && !on_user_page) read_slot(code);
-    if (ss_read && sysenter) read_slot(user_code);
+    if (ss_read && !on_user_page) stack_at_and_read(code, ss_slot);
+    if (ss_read && sysenter) stack_at_and_read(user_code, ss_slot);
     if (ss_iret && global_cr3) {
       // the shadow-stack frame's page, cached before the MOV as well, and
       // by a shadow-stack access (Bochs does not serve one from a TLB entry
@@ -661,9 +665,7 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
       // The IRET runs after the case's CR3 is loaded, whose tables cannot
       // map the frame and GDT: read them first, so that their page's global
       // translation is cached and the MOV to CR3 keeps it (4.10.4.1)
-      mov_sp();
-      if (long_cr3) code.insert(code.end(), {0x48, 0x8b, 0x04, 0x24});  // mov rax, [rsp]
-      else code.insert(code.end(), {0x8b, 0x04, 0x24});                  // mov eax, [esp]
+      stack_at_and_read(code, frame);
     }
     // mov eax/rax, cr3-value; mov cr3, eax/rax
     mov_imm(code, kMovEax, cr3v, long_cr3);
@@ -808,7 +810,8 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
       return unsupported(fail);
     if (sysexit && !put(2, 1, win_gpa(5) | 0x25, 8)) return unsupported(fail);
     if (iret && !put(2, 2, win_gpa(3) | 0x21, 8)) return unsupported(fail);  // frame and GDT: read only
-    if (ss_iret && !put(2, 3, win_gpa(kSsFramePage) | 0x61, 8)) return unsupported(fail);  // shadow-stack page
+    if (ss_iret && !put(2, ss_frame_pt_index, win_gpa(kSsFramePage) | 0x61, 8))  // shadow-stack page
+      return unsupported(fail);
   } else if (global_cr3) {
     // the probe's own tables map the code page (global) where the case's
     // access is not; for an IRET, the frame and GDT page after it (global
@@ -821,12 +824,12 @@ Prepared prepare_vmx(const mmu::Case& c, const CpuModel& cpu) {
     if (mode == PagingMode::bit32) {
       ok = put(1, i, win_gpa(2) | table_flags, 4) && put(2, 0, wg | 0x21 | g, 4) &&
            (!next || put(2, 1, win_gpa(3) | next, 4)) &&
-           (!ss_iret || put(2, 2, win_gpa(kSsFramePage) | 0x61 | g, 4));  // supervisor shadow-stack page
+           (!ss_iret || put(2, ss_frame_pt_index, win_gpa(kSsFramePage) | 0x61 | g, 4));  // shadow-stack page
     } else {
       ok = put(1, i, win_gpa(2) | table_flags, 8) && put(2, 0, win_gpa(3) | table_flags, 8) &&
            put(3, 0, win_gpa(4) | table_flags, 8) && put(4, 0, wg | 0x21 | g | win_key, 8) &&
            (!next || put(4, 1, win_gpa(5) | next | win_key, 8)) &&
-           (!ss_iret || put(4, 2, win_gpa(kSsFramePage) | 0x61 | g | win_key, 8));
+           (!ss_iret || put(4, ss_frame_pt_index, win_gpa(kSsFramePage) | 0x61 | g | win_key, 8));
     }
     if (!ok) return unsupported(fail);
     l2_cr3 = win_gpa(1);

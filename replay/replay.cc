@@ -141,7 +141,6 @@ std::string render_text(const ReplayResult& r, std::string_view source, bool col
   const char* red = color ? "\x1b[1;31m" : "";
   const char* green = color ? "\x1b[32m" : "";
   const char* off = color ? "\x1b[0m" : "";
-  static constexpr const char* kKinds[] = {"read", "write", "fetch"};
   std::string out = fmt::format("{}{}\n", source, c.name.empty() ? "" : " — " + c.name);
   const std::string feats = fmt::format("{}", fmt::join(names_of(c.cpu.features, mmu::feature_name), " "));
   out += fmt::format("  cpu     {} paging  CR0={:#x} CR3={:#x} CR4={:#x} EFER={:#x} RFLAGS={:#x} CPL={}\n",
@@ -155,7 +154,7 @@ std::string render_text(const ReplayResult& r, std::string_view source, bool col
                        i == 0 ? "earlier" : "", mmu::mode_name(mmu::paging_mode(h)), h.cr0, h.cr3, h.cr4, h.efer,
                        h.rflags, h.cpl);
   }
-  out += fmt::format("  access  {} {:#x} ({}{}{})\n", kKinds[static_cast<int>(c.access.kind)], c.access.addr,
+  out += fmt::format("  access  {} {:#x} ({}{}{})\n", mmu::access_kind_name(c.access.kind), c.access.addr,
                      mmu::is_user_access(c.cpu, c.access) ? "user-mode" : "supervisor-mode",
                      c.access.implicit ? ", implicit" : "", c.access.shadow_stack ? ", shadow stack" : "");
   if (c.ept) {

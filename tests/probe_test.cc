@@ -957,9 +957,12 @@ TEST(ProbeShadowStack, RunsShadowStackAccessesUnderEptOnBochs) {
   const auto got = run_agreeing(bochs, cases);
   for (std::size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(got[i].outcome.kind, want[i].kind) << i;
-    if (want[i].kind == OutcomeKind::page_fault) EXPECT_EQ(got[i].outcome.error_code, want[i].error_code) << i;
-    if (want[i].kind == OutcomeKind::ept_violation)
+    if (want[i].kind == OutcomeKind::page_fault) {
+      EXPECT_EQ(got[i].outcome.error_code, want[i].error_code) << i;
+    }
+    if (want[i].kind == OutcomeKind::ept_violation) {
       EXPECT_TRUE(got[i].outcome.qualification & mmu::eptq::SHADOW_STACK) << i;
+    }
   }
 }
 
