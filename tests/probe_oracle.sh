@@ -54,6 +54,14 @@ if [[ -s "$tmp/out.json" ]] && ! jq -e '.unsupported_by_reason | keys |
 fi
 run "bochs random EPT" 0 --engine bochs --random 2500 --seed 7 --shape ept
 run "bochs random nested" 0 --engine bochs --random 3000 --seed 7 --shape nested
+# shadow-stack accesses under EPT run (L2's WRSS / RET, docs/hardware.md): some
+# of each kind were compared, and some completed
+if [[ -s "$tmp/out.json" ]] && ! jq -e '.compared_by_access as $a |
+    ($a["shadow-stack read"] // {} | add // 0) >= 20 and ($a["shadow-stack write"] // {} | add // 0) >= 20 and
+    (($a["shadow-stack read"].ok // 0) + ($a["shadow-stack write"].ok // 0)) >= 1' "$tmp/out.json" >/dev/null; then
+  echo "FAIL too few shadow-stack accesses compared under EPT: $(jq -c .compared_by_access "$tmp/out.json")"
+  fail=1
+fi
 MMUCHECK_PROBE_NO_KNOWN=1 run "bochs EPT/nested corpus without the allow-list diverges" 1 --engine bochs --fit-cpu \
   "$src/corpus/ept_walk" "$src/corpus/nested_walk"
 MMUCHECK_PROBE_NO_KNOWN=1 run "qemu corpus without the allow-list diverges" 1 --engine qemu "$src/corpus/guest_walk"
